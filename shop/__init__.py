@@ -1,0 +1,100 @@
+"""OCOP marketplace. `create_app()` reads as the table of contents of the application."""
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from shop.config import DefaultConfig, ensure_secret_key, load_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=os.environ.get("INSTANCE_PATH", str(ROOT / "instance")),
+                instance_relative_config=True)
+    configure(app, test_config)
+    register_extensions(app)
+    import_models()
+    register_blueprints(app)
+    register_domain_hooks(app)
+    register_commands(app)
+    from shop import web
+
+    web.init_app(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict | None) -> None:
+    app.config.from_object(DefaultConfig)
+    load_environment(app.config)
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    ensure_secret_key(app.config, app.instance_path)
+    app.config["UPLOAD_DIR"] = app.config["UPLOAD_DIR"] or os.path.join(app.instance_path, "uploads")
+    app.config["SEARCH_INDEX_DIR"] = app.config["SEARCH_INDEX_DIR"] or os.path.join(app.instance_path,
+                                                                                    "search-index")
+    if app.config["SHOP_ENV"] == "production" and app.config.get("DEMO_ACCOUNTS_ALLOWED", False):
+        raise RuntimeError("Demo accounts cannot be enabled in production.")
+
+
+def register_extensions(app: Flask) -> None:
+    from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    from shop.core.database import init_engine_events
+
+    init_engine_events(app)  # before db.init_app, which builds the engine from these options
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    from shop.web import select_locale, select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(ROOT / "shop" / "translations"))
+
+
+def import_models() -> None:
+    """Every mapped class must be imported before Alembic or create_all look at the metadata."""
+    import shop.accounts.models  # noqa: F401
+    import shop.catalog.models  # noqa: F401
+    import shop.certification.models  # noqa: F401
+    import shop.core.audit_trail  # noqa: F401
+    import shop.producers.models  # noqa: F401
+    import shop.sales_points.models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from shop.accounts.views import bp as accounts_bp
+    from shop.catalog.api_views import bp as catalog_api_bp
+    from shop.catalog.views import bp as catalog_bp
+    from shop.producers.api_views import bp as producers_api_bp
+    from shop.producers.views import bp as producers_bp
+    from shop.sales_points.views import bp as sales_points_bp
+    from shop.search.views import bp as search_bp
+    from shop.api import bp as api_bp
+
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(producers_bp, url_prefix="/producers")
+    app.register_blueprint(sales_points_bp, url_prefix="/points")
+    app.register_blueprint(search_bp, url_prefix="/search")
+    app.register_blueprint(accounts_bp, url_prefix="/account")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(catalog_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(producers_api_bp, url_prefix="/api/v1")
+
+
+def register_domain_hooks(app: Flask) -> None:
+    from shop.accounts import services as accounts_services
+    from shop.search import hooks as search_hooks
+
+    accounts_services.init_app(app)
+    search_hooks.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from shop import cli
+
+    cli.init_app(app)

@@ -1,0 +1,74 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from shop.accounts import services
+from shop.accounts.forms import LoginForm, RegisterForm
+from shop.core.errors import DomainError
+from shop.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("catalog.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.password.errors.append(error.message)
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            flash(_("Welcome back, %(name)s.", name=user.full_name or user.email), "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form), 200 if request.method == "GET" or not form.errors else 400
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("catalog.home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("catalog.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_customer(form.email.data, form.password.data, form.full_name.data)
+        except DomainError as error:
+            db.session.rollback()
+            getattr(form, error.field or "email").errors.append(error.message)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Your account is ready."), "success")
+            return redirect(url_for("catalog.home"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/")
+@login_required
+def profile():
+    return render_template("accounts/profile.html")

@@ -1,0 +1,1 @@
+"""Catalogue: OCOP product groups and products with their pages and images."""

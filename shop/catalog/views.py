@@ -1,0 +1,48 @@
+"""Storefront pages: home, product listing with filters, product page."""
+from flask import Blueprint, abort, current_app, flash, render_template, request
+from flask_babel import get_locale
+
+from shop.catalog import queries
+from shop.catalog.groups import GROUPS, SUBGROUPS
+from shop.certification.queries import certificate_history, current_certificate
+from shop.core.clock import today
+from shop.producers.queries import list_producers
+from shop.sales_points.queries import list_open_points, open_points_carrying
+from shop.search.browse import browse_products
+from shop.search.filters import ProductFilters, parse_filters
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.route("/")
+def home():
+    day, locale = today(), str(get_locale())
+    featured = browse_products(ProductFilters(sort="stars", per_page=8), day, locale)
+    return render_template("catalog/home.html", featured=featured, groups=featured.facets.get("group", []),
+                           producers=list_producers()[:12], points=list_open_points())
+
+
+@bp.route("/products")
+def product_list():
+    filters, problems = parse_filters(request.args, default_per_page=current_app.config["PER_PAGE"],
+                                      max_per_page=current_app.config["MAX_PER_PAGE"])
+    for _parameter, message in problems.messages:
+        flash(message, "warning")
+    page = browse_products(filters, today(), str(get_locale()))
+    return render_template("catalog/product_list.html", page=page, filters=filters)
+
+
+@bp.route("/products/<slug>")
+def product_detail(slug: str):
+    product = queries.get_by_slug(slug)
+    if product is None or not product.is_published:
+        abort(404)
+    day = today()
+    certificate = current_certificate(product.id, day)
+    # A lapsed or withdrawn product stays reachable (old labels get scanned) but says so plainly.
+    history = certificate_history(product.id) if certificate is None else []
+    return render_template(
+        "catalog/product_detail.html", product=product, certificate=certificate,
+        last_certificate=history[0] if history else None, day=day,
+        group=GROUPS.get(product.group_code), subgroup=SUBGROUPS.get(product.subgroup_code or ""),
+        points=open_points_carrying(product.id) if certificate else [])

@@ -1,0 +1,84 @@
+from datetime import date
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.catalog.models import Product
+from shop.core.models import TimestampMixin, enum_column
+from shop.extensions import db
+
+# Star bands of the OCOP rating (1048/QĐ-TTg, kept by 148/QĐ-TTg): stars -> (lowest score, highest score).
+STAR_BANDS = {5: (90, 100), 4: (70, 89), 3: (50, 69), 2: (30, 49), 1: (0, 29)}
+VALIDITY_MONTHS = 36
+MIN_CERTIFIED_STARS = 3
+
+
+class IssuingLevel(StrEnum):
+    DISTRICT = "district"    # district People's Committee: 3★ under 148, Feb 2023 – Jul 2025
+    PROVINCE = "province"    # provincial People's Committee: 3–4★ (and 3★ again from 6/7/2025)
+    CENTRAL = "central"      # Ministry of Agriculture (and Environment): 5★ national
+
+
+class CertificateStatus(StrEnum):
+    VALID = "valid"
+    NOT_YET_VALID = "not_yet_valid"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded"
+
+
+class Certificate(TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), nullable=False, index=True)
+    stars: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    score: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    level: Mapped[IssuingLevel] = enum_column(IssuingLevel, nullable=False)
+    decision_no: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    decision_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    valid_until: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    withdrawn_on: Mapped[date | None] = mapped_column(sa.Date)
+    withdrawal_decision_no: Mapped[str | None] = mapped_column(sa.String(60))
+    withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text)
+    superseded_on: Mapped[date | None] = mapped_column(sa.Date)
+    superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificate.id"))
+
+    product: Mapped[Product] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
+        sa.CheckConstraint("score IS NULL OR score BETWEEN 0 AND 100", name="score_range"),
+        sa.CheckConstraint("valid_until >= decision_date", name="valid_after_decision"),
+        sa.Index("ix_certificate_product_validity", "product_id", "valid_until"),
+    )
+
+    def status_on(self, day: date) -> CertificateStatus:
+        if self.withdrawn_on is not None and self.withdrawn_on <= day:
+            return CertificateStatus.WITHDRAWN
+        if self.superseded_on is not None and self.superseded_on <= day:
+            return CertificateStatus.SUPERSEDED
+        if self.decision_date > day:
+            return CertificateStatus.NOT_YET_VALID
+        if self.valid_until < day:
+            return CertificateStatus.EXPIRED
+        return CertificateStatus.VALID
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.status_on(day) == CertificateStatus.VALID
+
+    def certifies_on(self, day: date) -> bool:
+        """Makes its product "OCOP-certified" on that day: valid and 3★ or more."""
+        return self.stars >= MIN_CERTIFIED_STARS and self.is_valid_on(day)
+
+    @classmethod
+    def valid_on_clause(cls, day: date):
+        """The same rule as `is_valid_on`, as SQL, for listings and counts."""
+        return sa.and_(
+            sa.or_(cls.withdrawn_on.is_(None), cls.withdrawn_on > day),
+            sa.or_(cls.superseded_on.is_(None), cls.superseded_on > day),
+            cls.decision_date <= day,
+            cls.valid_until >= day,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Certificate {self.decision_no} {self.stars}★ product={self.product_id}>"

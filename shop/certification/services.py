@@ -1,0 +1,73 @@
+"""Certificate use cases. They flush; the caller commits."""
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+from shop.catalog.models import Product
+from shop.certification.models import STAR_BANDS, VALIDITY_MONTHS, Certificate, IssuingLevel
+from shop.certification.queries import certificate_history
+from shop.core import audit_trail
+from shop.core.clock import add_months, today
+from shop.core.errors import DomainError
+from shop.core.text import nfc
+from shop.extensions import db
+
+
+def check_score(stars: int, score: int | None) -> None:
+    if not 1 <= stars <= 5:
+        raise DomainError(str(_l("Stars must be between 1 and 5.")), field="stars")
+    if score is None:
+        return
+    if not 0 <= score <= 100:
+        raise DomainError(str(_l("The score must be between 0 and 100.")), field="score")
+    low, high = STAR_BANDS[stars]
+    if not low <= score <= high:
+        raise DomainError(str(_l("A score of %(score)s does not give %(stars)s stars (%(low)s–%(high)s points).",
+                                 score=score, stars=stars, low=low, high=high)), field="score")
+
+
+def record_certificate(product: Product, *, stars: int, level: IssuingLevel | str, decision_no: str,
+                       decision_date: date, score: int | None = None, valid_until: date | None = None,
+                       actor=None) -> Certificate:
+    """Record a certificate from a recognition decision. A newer certificate supersedes the product's older
+    valid ones from its decision date (a re-rating replaces the previous result)."""
+    check_score(stars, score)
+    level = IssuingLevel(level)
+    decision_no = nfc(decision_no) or ""
+    if not decision_no:
+        raise DomainError(str(_l("The decision number is required.")), field="decision_no")
+    if decision_date > today():
+        raise DomainError(str(_l("The decision date cannot be in the future.")), field="decision_date")
+    if level == IssuingLevel.CENTRAL and stars != 5:
+        raise DomainError(str(_l("Only 5-star products are recognised at the central level.")), field="level")
+    valid_until = valid_until or add_months(decision_date, VALIDITY_MONTHS)
+    if valid_until < decision_date:
+        raise DomainError(str(_l("The end of validity is before the decision date.")), field="valid_until")
+    certificate = Certificate(product=product, stars=stars, score=score, level=level, decision_no=decision_no,
+                              decision_date=decision_date, valid_until=valid_until)
+    db.session.add(certificate)
+    db.session.flush()
+    for older in certificate_history(product.id):
+        if (older.id != certificate.id and older.decision_date <= decision_date and older.superseded_on is None
+                and older.withdrawn_on is None and older.valid_until >= decision_date):
+            older.superseded_on = decision_date
+            older.superseded_by_id = certificate.id
+    audit_trail.record("certification.certificate_recorded", certificate, actor=actor, stars=stars,
+                       decision_no=decision_no, product_id=product.id)
+    return certificate
+
+
+def withdraw_certificate(certificate: Certificate, *, decision_no: str, reason: str, on: date | None = None,
+                         actor=None) -> Certificate:
+    if certificate.withdrawn_on is not None:
+        raise DomainError(str(_l("This certificate is already withdrawn.")))
+    decision_no, reason = nfc(decision_no) or "", nfc(reason) or ""
+    if not decision_no or not reason:
+        raise DomainError(str(_l("A withdrawal needs the decision number and the reason.")), field="reason")
+    certificate.withdrawn_on = on or today()
+    certificate.withdrawal_decision_no = decision_no
+    certificate.withdrawal_reason = reason
+    db.session.flush()
+    audit_trail.record("certification.certificate_withdrawn", certificate, actor=actor, decision_no=decision_no,
+                       reason=reason)
+    return certificate

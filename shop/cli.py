@@ -1,0 +1,5 @@
+"""Command-line commands: `flask users …`, `flask seed …`, `flask search …`."""
+
+
+def init_app(app):
+    pass

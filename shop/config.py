@@ -1,0 +1,78 @@
+"""Configuration. Defaults here; the environment overrides them (see README, "Configuration")."""
+import os
+import secrets
+from pathlib import Path
+
+
+class DefaultConfig:
+    # "development" (default), "production" or "testing". Production refuses unsafe defaults.
+    SHOP_ENV = "development"
+    # A SQLite file inside the instance folder unless DATABASE_URL says otherwise.
+    SQLALCHEMY_DATABASE_URI = "sqlite:///shop.sqlite"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SECRET_KEY: str | None = None
+    # Folders for user uploads and the search index; None means "<instance>/uploads", "<instance>/search-index".
+    UPLOAD_DIR: str | None = None
+    SEARCH_INDEX_DIR: str | None = None
+    # Largest request body (uploads): 16 MB.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Images: largest pixel count accepted (decompression bombs are refused far below Pillow's own limit).
+    MAX_IMAGE_PIXELS = 40_000_000
+    IMAGE_WIDTHS = (320, 640, 1280)
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    # The province the site serves first (administrative code of the 2025 units; 75 = Đồng Nai).
+    HOME_PROVINCE_CODE = 75
+
+    # Login throttling (Flask-Limiter). Redis in production: RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379
+    RATELIMIT_STORAGE_URI = "memory://"
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # werkzeug.security method; tests use a cheaper one.
+    PASSWORD_HASH_METHOD = "scrypt"
+    DEMO_PASSWORD = "ocop-demo"
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    PER_PAGE = 24
+    MAX_PER_PAGE = 100
+    SEARCH_ENABLED = True
+
+
+def load_environment(config: dict) -> None:
+    """Apply the documented environment variables on top of the defaults."""
+    env = os.environ
+    if env.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(env["DATABASE_URL"])
+    for key in ("SECRET_KEY", "SHOP_ENV", "UPLOAD_DIR", "SEARCH_INDEX_DIR", "RATELIMIT_STORAGE_URI"):
+        if env.get(key):
+            config[key] = env[key]
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common `postgres://` and `postgresql://` spellings and use the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def ensure_secret_key(config: dict, instance_path: str) -> None:
+    """Development: generate a key once into the instance folder. Production: refuse to run without one."""
+    if config.get("SECRET_KEY"):
+        return
+    if config.get("SHOP_ENV") == "production":
+        raise RuntimeError("SECRET_KEY must be set in the environment when SHOP_ENV=production.")
+    key_file = Path(instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    config["SECRET_KEY"] = key_file.read_text().strip()

@@ -1,0 +1,1 @@
+"""Shared kernel: types, money, text, time, errors, images, audit trail. Imports no domain."""

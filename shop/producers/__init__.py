@@ -1,0 +1,1 @@
+"""Producers (chủ thể OCOP): enterprises, cooperatives, cooperative groups and household businesses."""

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("producers_api", __name__)

@@ -1,0 +1,1 @@
+"""The only module that imports Whoosh. (Being written: see the search work.)"""

@@ -1,0 +1,178 @@
+"""Web glue shared by every page: locale, Jinja filters, errors as HTML or JSON, security headers, media."""
+from datetime import date
+
+from flask import (Flask, current_app, g, jsonify, redirect, request, render_template, send_from_directory,
+                   session, url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from shop.core.clock import format_date, format_datetime, today
+from shop.core.errors import DomainError
+from shop.core.images import rendition_path, rendition_widths
+from shop.core.money import format_vnd
+from shop.core.text import render_markdown
+from shop.extensions import db
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang") or session.get("lang")
+    if wanted in languages:
+        return wanted
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(format_vnd, "money")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_global(srcset, "srcset")
+    app.add_template_global(image_url, "image_url")
+    app.add_template_global(stars_text, "stars_text")
+    app.add_template_global(today, "today")
+    app.add_template_global(url_with, "url_with")
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+
+    app.add_url_rule("/media/<path:filename>", "media", serve_media)
+    app.add_url_rule("/lang/<code>", "set_language", set_language, methods=["GET"])
+    app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
+    app.after_request(security_headers)
+    register_error_handlers(app)
+
+
+# --- pictures ---------------------------------------------------------------------------------------
+
+def image_url(image, width: int = 640, ext: str = "webp") -> str:
+    widths = rendition_widths(image.width, current_app.config["IMAGE_WIDTHS"])
+    chosen = min((w for w in widths if w >= width), default=widths[-1])
+    return url_for("media", filename=rendition_path(image.stem, chosen, ext))
+
+
+def srcset(image, ext: str = "webp") -> str:
+    widths = rendition_widths(image.width, current_app.config["IMAGE_WIDTHS"])
+    return ", ".join(f"{url_for('media', filename=rendition_path(image.stem, w, ext))} {w}w" for w in widths)
+
+
+def serve_media(filename: str):
+    response = send_from_directory(current_app.config["UPLOAD_DIR"], filename, max_age=31536000)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- text helpers -------------------------------------------------------------------------------------
+
+def stars_text(stars: int) -> str:
+    """What a screen reader says for a star badge."""
+    return _("%(n)s-star OCOP product", n=stars)
+
+
+def url_with(**changes) -> str:
+    """The current page's URL with some query parameters changed (None removes one); page resets to 1."""
+    args = request.args.to_dict(flat=False)
+    if "page" not in changes:
+        args.pop("page", None)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [str(value)]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def set_language(code: str):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.args.get("next") or request.referrer or url_for("catalog.home")
+    # Only local paths: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        from urllib.parse import urlparse
+
+        parsed = urlparse(target)
+        target = parsed.path if parsed.netloc == request.host and parsed.path.startswith("/") else "/"
+    return redirect(target)
+
+
+# --- security ------------------------------------------------------------------------------------------
+
+CSP = ("default-src 'self'; img-src 'self' data: https://*.tile.openstreetmap.org; script-src 'self'; "
+       "style-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", current_app.config.get("CONTENT_SECURITY_POLICY", CSP))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+# --- errors --------------------------------------------------------------------------------------------
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, **extra):
+    body = {"error": {"code": code, "message": message, **extra}}
+    return jsonify(body), status
+
+
+ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 429: "rate_limited", 500: "server_error"}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = _("The form has expired or did not come from this site. Please reload the page and try again.")
+        if wants_json():
+            return json_error(400, "csrf_failed", message)
+        return render_template("errors/error.html", status=400, title=_("Form expired"), message=message), 400
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        if wants_json():
+            return json_error(error.status, error.code, error.message)
+        return render_template("errors/error.html", status=error.status, title=_("Request refused"),
+                               message=error.message), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        messages = {
+            404: _("We could not find that page."),
+            403: _("You do not have access to this page."),
+            413: _("The upload is too large."),
+            429: _("Too many attempts. Please wait a minute and try again."),
+            405: _("That action is not allowed here."),
+        }
+        message = messages.get(status, error.description or "")
+        if wants_json():
+            return json_error(status, ERROR_CODES.get(status, "http_error"), message)
+        return render_template("errors/error.html", status=status, title=error.name, message=message), status
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        db.session.rollback()
+        current_app.logger.exception("Unhandled error on %s", request.path)
+        message = _("Something went wrong on our side. Nothing was changed; please try again.")
+        if wants_json():
+            return json_error(500, "server_error", message)
+        return render_template("errors/error.html", status=500, title=_("Server error"), message=message), 500

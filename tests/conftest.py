@@ -1,0 +1,114 @@
+"""Test fixtures. Each test gets its own app. On SQLite (default) each test has its own in-memory database
+built with create_all; with TEST_DATABASE_URL (PostgreSQL in CI) the schema is built once by the Alembic
+migrations and every table is emptied after each test."""
+import os
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from shop import create_app
+from shop.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _base_config(tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "SHOP_ENV": "testing",
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or "sqlite://",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+@pytest.fixture(scope="session")
+def postgres_schema(tmp_path_factory):
+    """PostgreSQL: an empty schema upgraded to head once for the whole run."""
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    from flask_migrate import upgrade
+
+    app = create_app({**_base_config(tmp_path_factory.mktemp("pg")), "SEARCH_ENABLED": False})
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    yield TEST_DATABASE_URL
+
+
+def _empty_all_tables() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def make_app(tmp_path, postgres_schema):
+    """Build an app with extra configuration; the database is ready and emptied afterwards."""
+    apps = []
+
+    def build(**overrides):
+        app = create_app({**_base_config(tmp_path), **overrides})
+        with app.app_context():
+            if postgres_schema is None and app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://":
+                db.create_all()
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            if postgres_schema is not None:
+                db.session.remove()
+                _empty_all_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def app_ctx(app):
+    """For service tests: a pushed app context. Never make client requests inside it."""
+    with app.app_context():
+        yield app
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, url: str = "/account/login") -> str:
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token in {url}"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict, *, form_url: str | None = None, **kwargs):
+    """Submit a form the way a browser does: fetch the page for its CSRF token, then post."""
+    token = csrf_token(client, form_url or url)
+    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
+def login(client, email: str, password: str = "password123"):
+    return post_form(client, "/account/login", {"email": email, "password": password})
