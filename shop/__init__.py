@@ -40,9 +40,8 @@ def configure(app: Flask, test_config: dict | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
-
     from shop.core.database import init_engine_events
+    from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     init_engine_events(app)  # before db.init_app, which builds the engine from these options
     db.init_app(app)
@@ -64,23 +63,26 @@ def import_models() -> None:
     import shop.core.audit_trail  # noqa: F401
     import shop.producers.models  # noqa: F401
     import shop.sales_points.models  # noqa: F401
+    import shop.search.models  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
     from shop.accounts.views import bp as accounts_bp
+    from shop.api import bp as api_bp
     from shop.catalog.api_views import bp as catalog_api_bp
+    from shop.catalog.manage_views import bp as catalog_manage_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.producers.api_views import bp as producers_api_bp
     from shop.producers.views import bp as producers_bp
     from shop.sales_points.views import bp as sales_points_bp
     from shop.search.views import bp as search_bp
-    from shop.api import bp as api_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(producers_bp, url_prefix="/producers")
     app.register_blueprint(sales_points_bp, url_prefix="/points")
     app.register_blueprint(search_bp, url_prefix="/search")
     app.register_blueprint(accounts_bp, url_prefix="/account")
+    app.register_blueprint(catalog_manage_bp, url_prefix="/manage/catalog")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(catalog_api_bp, url_prefix="/api/v1")
     app.register_blueprint(producers_api_bp, url_prefix="/api/v1")
@@ -89,9 +91,11 @@ def register_blueprints(app: Flask) -> None:
 def register_domain_hooks(app: Flask) -> None:
     from shop.accounts import services as accounts_services
     from shop.search import hooks as search_hooks
+    from shop.search import versioning
 
     accounts_services.init_app(app)
     search_hooks.init_app(app)
+    versioning.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,4 +1,235 @@
-"""Shared pieces of the JSON API (/api/v1). (Being written: see the API work.)"""
-from flask import Blueprint
+"""Shared pieces of the public JSON API (/api/v1): one serialiser per JSON shape, parameter checks, caching,
+and the OpenAPI document. The endpoints live beside their domains (catalog.api_views, producers.api_views);
+both build their JSON only from the functions here, so a product looks the same wherever it appears.
+"""
+from datetime import date
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from shop.api_schema import openapi_document
+from shop.catalog.groups import GROUPS, SUBGROUPS
+from shop.catalog.models import Product, ProductImage
+from shop.certification.models import Certificate
+from shop.core.admin_units import FORMER_DISTRICTS, province_name, ward_name
+from shop.core.images import rendition_path, rendition_widths
+from shop.core.text import render_markdown
+from shop.producers.models import Producer, ProducerDocument, ProducerImage
+from shop.sales_points.models import SalesPoint
+from shop.search.browse import FacetValue, ProductPage
+from shop.search.filters import FilterProblems
+from shop.web import json_error
 
 bp = Blueprint("api", __name__)
+
+CACHE_SECONDS = 60
+LIST_IMAGE_WIDTH = 640
+
+
+@bp.route("/openapi.json")
+def openapi_json():
+    config = current_app.config
+    return jsonify(openapi_document(max_per_page=config["MAX_PER_PAGE"], default_per_page=config["PER_PAGE"],
+                                    languages=tuple(config["LANGUAGES"])))
+
+
+def public_cache(response):
+    """after_request of the API blueprints: successful public reads may be cached for a minute."""
+    if request.method in ("GET", "HEAD") and response.status_code == 200:
+        response.cache_control.public = True
+        response.cache_control.max_age = CACHE_SECONDS
+    return response
+
+
+bp.after_request(public_cache)
+
+
+# --- request parameters ---------------------------------------------------------------------------------
+
+def parameter_error(problems: FilterProblems):
+    """A 400 naming the first bad parameter; `details` lists every one, so a client fixes them at once."""
+    parameter, message = problems.messages[0]
+    return json_error(400, "invalid_parameter", message, parameter=parameter,
+                      details=[{"parameter": p, "message": m} for p, m in problems.messages])
+
+
+def check_lang(problems: FilterProblems | None = None) -> FilterProblems:
+    """`lang` picks the language of labels (web.select_locale reads it); an unknown one is an error here."""
+    problems = problems if problems is not None else FilterProblems()
+    lang = request.args.get("lang")
+    if lang not in (None, "") and lang not in current_app.config["LANGUAGES"]:
+        problems.add("lang", _("Unknown language “%(value)s”.", value=lang[:40]))
+    return problems
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+# --- pictures ---------------------------------------------------------------------------------------------
+
+def _renditions(image: ProductImage | ProducerImage) -> list[tuple[int, str]]:
+    """(width, absolute URL) of each WebP rendition, narrowest first."""
+    widths = rendition_widths(image.width, current_app.config["IMAGE_WIDTHS"])
+    return [(w, url_for("media", filename=rendition_path(image.stem, w, "webp"), _external=True))
+            for w in widths]
+
+
+def image_ref(image: ProductImage | ProducerImage | None) -> str | None:
+    """The URL of the 640-pixel WebP rendition (or the largest one of a smaller picture)."""
+    if image is None:
+        return None
+    renditions = _renditions(image)
+    return next((url for w, url in renditions if w >= LIST_IMAGE_WIDTH), renditions[-1][1])
+
+
+def image_json(image: ProductImage | ProducerImage) -> dict:
+    renditions = _renditions(image)
+    width, url = renditions[-1]
+    return {
+        "url": url,
+        "width": width,
+        # Same rounding as core.images.store_image when it resizes.
+        "height": max(1, round(image.height * width / image.width)),
+        "alt": image.alt,
+        "srcset": ", ".join(f"{u} {w}w" for w, u in renditions),
+    }
+
+
+# --- shapes -------------------------------------------------------------------------------------------------
+
+def address_json(place: Producer | SalesPoint) -> dict:
+    """Producers and sales points carry the same address columns: 2025 units plus the former district."""
+    return {
+        "province_code": place.province_code,
+        "province": province_name(place.province_code) or None,
+        "ward_code": place.ward_code,
+        "ward": ward_name(place.ward_code) or None,
+        "former_district": place.former_district,
+        "former_district_name": FORMER_DISTRICTS.get(place.former_district or ""),
+        "street": place.street,
+    }
+
+
+def certificate_json(certificate: Certificate) -> dict:
+    return {
+        "stars": certificate.stars,
+        "score": certificate.score,
+        "level": certificate.level.value,
+        "decision_no": certificate.decision_no,
+        "decision_date": certificate.decision_date.isoformat(),
+        "valid_until": certificate.valid_until.isoformat(),
+    }
+
+
+def lapsed_certificate_json(certificate: Certificate, day: date) -> dict:
+    """The last certificate of a product that is no longer certified: why it no longer counts."""
+    return {
+        **certificate_json(certificate),
+        "status": certificate.status_on(day).value,
+        "withdrawn_on": certificate.withdrawn_on.isoformat() if certificate.withdrawn_on else None,
+        "withdrawal_decision_no": certificate.withdrawal_decision_no,
+        "withdrawal_reason": certificate.withdrawal_reason,
+    }
+
+
+def producer_ref_json(producer: Producer) -> dict:
+    return {"slug": producer.slug, "name": producer.name}
+
+
+def product_json(product: Product, certificate: Certificate | None) -> dict:
+    """A product as listed. `certificate` is the one that certifies it today (None only on a lapsed product's
+    detail: lists never contain uncertified products)."""
+    group = GROUPS.get(product.group_code)
+    subgroup = SUBGROUPS.get(product.subgroup_code or "")
+    locale = _locale()
+    return {
+        "slug": product.slug,
+        "name": product.name,
+        "price_vnd": product.price_vnd,
+        "unit": product.unit,
+        "stars": certificate.stars if certificate else None,
+        "group": product.group_code,
+        "group_name": group.label(locale) if group else None,
+        "subgroup": product.subgroup_code,
+        "subgroup_name": subgroup.label(locale) if subgroup else None,
+        "is_alcohol": product.is_alcohol,
+        "locality": product.producer.former_district,
+        "locality_name": FORMER_DISTRICTS.get(product.producer.former_district or ""),
+        "producer": producer_ref_json(product.producer),
+        "certificate": certificate_json(certificate) if certificate else None,
+        "url": url_for("catalog.product_detail", slug=product.slug, _external=True),
+        "image": image_ref(product.cover),
+    }
+
+
+def point_json(point: SalesPoint) -> dict:
+    return {
+        "code": point.code,
+        "name": point.name,
+        "tier": point.tier.value,
+        "address": address_json(point),
+        "url": url_for("sales_points.point_detail", code=point.code, _external=True),
+    }
+
+
+def product_detail_json(product: Product, certificate: Certificate | None,
+                        last_certificate: Certificate | None, points: list[SalesPoint], day: date) -> dict:
+    if certificate is not None:
+        status = "valid"
+    else:
+        status = last_certificate.status_on(day).value if last_certificate else "none"
+    return {
+        **product_json(product, certificate),
+        "description": product.description,
+        "story_html": str(render_markdown(product.story_md)),
+        "gtin": product.gtin,
+        "images": [image_json(image) for image in product.images],
+        "certified": certificate is not None,
+        "certificate_status": status,
+        "last_certificate": (lapsed_certificate_json(last_certificate, day)
+                             if certificate is None and last_certificate else None),
+        "points": [point_json(point) for point in points],
+    }
+
+
+def document_json(document: ProducerDocument, day: date) -> dict:
+    return {
+        "kind": document.kind.value,
+        "number": document.number,
+        "issued_on": document.issued_on.isoformat() if document.issued_on else None,
+        "valid_until": document.valid_until.isoformat() if document.valid_until else None,
+        "valid": document.is_valid_on(day),
+    }
+
+
+def producer_json(producer: Producer, products: list[tuple[Product, Certificate]], day: date) -> dict:
+    return {
+        **producer_ref_json(producer),
+        "legal_form": producer.legal_form.value,
+        "registration_no": producer.registration_no,
+        "address": address_json(producer),
+        "story_html": str(render_markdown(producer.story_md)),
+        "contact": {"phone": producer.phone, "email": producer.email, "website": producer.website},
+        "documents": [document_json(document, day) for document in producer.documents],
+        "logo": image_json(producer.logo) if producer.logo else None,
+        "photos": [image_json(image) for image in producer.photos],
+        "url": url_for("producers.producer_detail", slug=producer.slug, _external=True),
+        "products": [product_json(product, certificate) for product, certificate in products],
+    }
+
+
+def facet_json(value: FacetValue) -> dict:
+    return {"key": value.key, "label": value.label, "count": value.count}
+
+
+def product_page_json(page: ProductPage) -> dict:
+    return {
+        "items": [product_json(card.product, card.certificate) for card in page.items],
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total,
+        "pages": page.pages,
+        "facets": {name: [facet_json(v) for v in values] for name, values in page.facets.items()},
+    }

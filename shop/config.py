@@ -38,7 +38,11 @@ class DefaultConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # Storefront pages kept per process for anonymous visitors (0 turns the cache off).
+    PAGE_CACHE_SIZE = 512
 
     PER_PAGE = 24
     MAX_PER_PAGE = 100

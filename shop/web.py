@@ -1,15 +1,29 @@
 """Web glue shared by every page: locale, Jinja filters, errors as HTML or JSON, security headers, media."""
-from datetime import date
+import re
+import threading
+from functools import wraps
 
-from flask import (Flask, current_app, g, jsonify, redirect, request, render_template, send_from_directory,
-                   session, url_for)
+from cachetools import LRUCache
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from shop.core.admin_units import former_district_name, short_address
 from shop.core.clock import format_date, format_datetime, today
 from shop.core.errors import DomainError
 from shop.core.images import rendition_path, rendition_widths
@@ -20,6 +34,8 @@ from shop.extensions import db
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and services run outside requests
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = request.args.get("lang") or session.get("lang")
     if wanted in languages:
         return wanted
@@ -42,6 +58,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(stars_text, "stars_text")
     app.add_template_global(today, "today")
     app.add_template_global(url_with, "url_with")
+    app.add_template_global(former_district_name, "former_district_name")
+    app.add_template_global(short_address, "short_address")
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.add_extension("jinja2.ext.i18n")
 
@@ -91,17 +109,57 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def safe_local_path(target: str | None, default: str = "/") -> str:
+    """Only a path on this site: browsers drop tabs and newlines and read "\\" as "/", so "/\t/evil.example"
+    or "/\\evil.example" would leave the site."""
+    if not target:
+        return default
+    cleaned = re.sub(r"[\x00-\x1f\x7f]", "", target).strip().replace("\\", "/")
+    if not cleaned.startswith("/") or cleaned.startswith("//"):
+        return default
+    return cleaned
+
+
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.args.get("next") or request.referrer or url_for("catalog.home")
-    # Only local paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        from urllib.parse import urlparse
+    return redirect(safe_local_path(request.args.get("next"), url_for("catalog.home")))
 
-        parsed = urlparse(target)
-        target = parsed.path if parsed.netloc == request.host and parsed.path.startswith("/") else "/"
-    return redirect(target)
+
+# --- page cache ----------------------------------------------------------------------------------------
+
+_page_cache_lock = threading.Lock()
+
+
+def cached_page(view):
+    """Serve a storefront page from a per-process cache for anonymous visitors. The key holds the catalogue
+    version and today's date, so any committed catalogue change (or midnight) makes every entry stale; pages
+    that set a cookie or show a one-off message are never stored."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        size = current_app.config.get("PAGE_CACHE_SIZE", 0)
+        if (not size or request.method not in ("GET", "HEAD") or current_user.is_authenticated
+                or "_flashes" in session):
+            return view(*args, **kwargs)
+        from shop.search.versioning import current_version
+
+        key = (request.full_path, str(get_locale()), current_version(), today())
+        cache = current_app.extensions.get("page_cache")
+        if cache is None:
+            cache = current_app.extensions.setdefault("page_cache", LRUCache(maxsize=size))
+        with _page_cache_lock:
+            body = cache.get(key)
+        if body is not None:
+            return current_app.response_class(body, mimetype="text/html")
+        response = make_response(view(*args, **kwargs))
+        if (response.status_code == 200 and not session.modified and "Set-Cookie" not in response.headers
+                and not response.direct_passthrough):
+            with _page_cache_lock:
+                cache[key] = response.get_data()
+        return response
+
+    return wrapped
 
 
 # --- security ------------------------------------------------------------------------------------------
@@ -165,7 +223,10 @@ def register_error_handlers(app: Flask) -> None:
         }
         message = messages.get(status, error.description or "")
         if wants_json():
-            return json_error(status, ERROR_CODES.get(status, "http_error"), message)
+            response, status = json_error(status, ERROR_CODES.get(status, "http_error"), message)
+            if getattr(error, "valid_methods", None):
+                response.headers["Allow"] = ", ".join(error.valid_methods)  # HTTP requires it on a 405
+            return response, status
         return render_template("errors/error.html", status=status, title=error.name, message=message), status
 
     @app.errorhandler(Exception)

@@ -3,14 +3,37 @@ built with create_all; with TEST_DATABASE_URL (PostgreSQL in CI) the schema is b
 migrations and every table is emptied after each test."""
 import os
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
 from shop import create_app
 from shop.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "shop" / "translations"
+
+
+def compile_catalogues() -> None:
+    """Build each .mo from its .po when missing or older (what `make` does), so pytest alone works too."""
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        partial = mo_path.with_suffix(f".mo.{os.getpid()}")
+        with partial.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        partial.replace(mo_path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues():
+    compile_catalogues()
 
 
 def _base_config(tmp_path) -> dict:

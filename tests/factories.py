@@ -22,7 +22,7 @@ def make_user(role: Role = Role.CUSTOMER, email: str | None = None, password: st
 
 
 def make_producer(name: str | None = None, **kw):
-    fields = dict(name=name or f"HTX Nông nghiệp {next(_seq)}", legal_form="cooperative",
+    fields = dict(name=f"HTX Nông nghiệp {next(_seq)}" if name is None else name, legal_form="cooperative",
                   province_code=DONG_NAI, ward_code=PHU_HOA, former_district="dinh-quan",
                   story_md="Chúng tôi trồng **ca cao** từ năm 1990.")
     fields.update(kw)

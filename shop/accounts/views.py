@@ -6,6 +6,7 @@ from shop.accounts import services
 from shop.accounts.forms import LoginForm, RegisterForm
 from shop.core.errors import DomainError
 from shop.extensions import db, limiter
+from shop.web import safe_local_path
 
 bp = Blueprint("accounts", __name__)
 
@@ -15,9 +16,7 @@ def _login_limit() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("catalog.home")
+    return safe_local_path(target, url_for("catalog.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -32,3 +32,8 @@ def products_by_ids(ids: list[int]) -> list[Product]:
         .options(selectinload(Product.images), selectinload(Product.producer)))
     by_id = {p.id: p for p in rows}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def all_products(limit: int = 500) -> list[Product]:
+    return list(db.session.scalars(sa.select(Product).order_by(Product.name).limit(limit)
+                                   .options(selectinload(Product.images), selectinload(Product.producer))))

@@ -10,19 +10,22 @@ from shop.producers.queries import list_producers
 from shop.sales_points.queries import list_open_points, open_points_carrying
 from shop.search.browse import browse_products
 from shop.search.filters import ProductFilters, parse_filters
+from shop.web import cached_page
 
 bp = Blueprint("catalog", __name__)
 
 
 @bp.route("/")
+@cached_page
 def home():
     day, locale = today(), str(get_locale())
     featured = browse_products(ProductFilters(sort="stars", per_page=8), day, locale)
     return render_template("catalog/home.html", featured=featured, groups=featured.facets.get("group", []),
-                           producers=list_producers()[:12], points=list_open_points())
+                           producers=list_producers(per_page=12)[0], points=list_open_points(limit=12))
 
 
 @bp.route("/products")
+@cached_page
 def product_list():
     filters, problems = parse_filters(request.args, default_per_page=current_app.config["PER_PAGE"],
                                       max_per_page=current_app.config["MAX_PER_PAGE"])
@@ -33,6 +36,7 @@ def product_list():
 
 
 @bp.route("/products/<slug>")
+@cached_page
 def product_detail(slug: str):
     product = queries.get_by_slug(slug)
     if product is None or not product.is_published:

@@ -1,15 +1,17 @@
 """Engine settings per backend: SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL is left alone."""
 import sqlalchemy as sa
+import sqlalchemy.orm
 from flask import Flask
 
 
 def init_engine_events(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    # A fresh dict per app: the defaults live on a class shared by every app in the process.
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
-        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         options.pop("pool_pre_ping", None)
-        connect_args = options.setdefault("connect_args", {})
-        connect_args.setdefault("timeout", 30)
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
@@ -22,3 +24,24 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def after_commit(callback) -> None:
+    """Run `callback()` once the current transaction commits; forget it on rollback. For side effects that
+    must not happen for changes that end up rolled back (deleting files, sending mail)."""
+    from shop.extensions import db
+
+    session = db.session()
+    session.info.setdefault("after_commit_callbacks", []).append(callback)
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+def _run_after_commit(session):
+    for callback in session.info.pop("after_commit_callbacks", []):
+        callback()
+
+
+@sa.event.listens_for(sa.orm.Session, "after_soft_rollback")
+def _forget_after_rollback(session, previous_transaction):
+    if previous_transaction.parent is None:  # the outermost transaction rolled back
+        session.info.pop("after_commit_callbacks", None)

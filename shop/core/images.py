@@ -1,6 +1,7 @@
 """The only module that imports Pillow: checks an upload is a real image, strips its metadata and writes
 WebP and JPEG renditions in a few widths under the upload folder, with generated names."""
 import uuid
+import warnings
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -74,7 +75,11 @@ def delete_image(upload_dir: str | Path, stem: str) -> None:
 
 def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
     try:
-        with Image.open(BytesIO(data)) as probe:
+        with warnings.catch_warnings():
+            # Pillow warns (rather than fails) between its two bomb limits: treat the warning as a refusal.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(BytesIO(data))
+        with probe:
             if probe.format not in ALLOWED_FORMATS:
                 raise ImageRejected(str(_l("Only JPEG, PNG, WebP or GIF images are accepted.")), field="image")
             width, height = probe.size
@@ -89,7 +94,7 @@ def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
         image.load()  # a truncated file fails here
     except ImageRejected:
         raise
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected(str(_l("The image is too large.")), field="image") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ImageRejected(str(_l("The file is not a readable image (damaged, truncated or not an image).")),

@@ -11,8 +11,14 @@ from shop.core.errors import Conflict, DomainError
 from shop.core.images import store_image
 from shop.core.text import nfc, slugify
 from shop.extensions import db
-from shop.producers.models import (DocumentKind, LegalForm, Producer, ProducerDocument, ProducerImage,
-                                   ProducerMember)
+from shop.producers.models import (
+    DocumentKind,
+    LegalForm,
+    Producer,
+    ProducerDocument,
+    ProducerImage,
+    ProducerMember,
+)
 
 EDITABLE_FIELDS = ("name", "legal_form", "registration_no", "province_code", "ward_code", "former_district",
                    "street", "story_md", "phone", "email", "website")

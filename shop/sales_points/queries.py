@@ -8,10 +8,11 @@ def get_by_code(code: str) -> SalesPoint | None:
     return db.session.scalar(sa.select(SalesPoint).where(SalesPoint.code == code.upper()))
 
 
-def list_open_points() -> list[SalesPoint]:
+def list_open_points(limit: int | None = None) -> list[SalesPoint]:
+    """Open points, the provincial centre first."""
     return list(db.session.scalars(
         sa.select(SalesPoint).where(SalesPoint.status == PointStatus.OPEN)
-        .order_by(SalesPoint.tier != PointTier.CENTRE, SalesPoint.code)))
+        .order_by(SalesPoint.tier != PointTier.CENTRE, SalesPoint.code).limit(limit)))
 
 
 def open_points_carrying(product_id: int) -> list[SalesPoint]:

@@ -5,16 +5,19 @@ from shop.catalog.queries import products_by_ids
 from shop.certification.queries import current_certificates
 from shop.core.clock import today
 from shop.sales_points import queries
+from shop.web import cached_page
 
 bp = Blueprint("sales_points", __name__)
 
 
 @bp.route("")
+@cached_page
 def point_list():
     return render_template("sales_points/point_list.html", points=queries.list_open_points())
 
 
 @bp.route("/<code>")
+@cached_page
 def point_detail(code: str):
     point = queries.get_by_code(code)
     if point is None or not point.is_open:

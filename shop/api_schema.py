@@ -1,0 +1,302 @@
+"""The OpenAPI 3.1 document of /api/v1, written as data. Enumerations and limits come from the same constants
+the code checks against, so the document cannot drift from the validation (tests/api check both ways).
+
+Schemas are JSON Schema 2020-12 (as OpenAPI 3.1 says). Every object lists all its properties as required and
+forbids others: the API always sends every key (null when there is no value), and the tests validate real
+responses against these schemas, so an undocumented field fails them.
+"""
+from shop.catalog.groups import GROUPS, SUBGROUPS
+from shop.catalog.services import MAX_PRICE_VND
+from shop.certification.models import CertificateStatus, IssuingLevel
+from shop.core.admin_units import FORMER_DISTRICTS
+from shop.producers.models import DocumentKind, LegalForm
+from shop.sales_points.models import PointTier
+from shop.search.filters import MAX_QUERY_LENGTH, SORTS
+
+API_VERSION = "1.0.0"
+MAX_PAGE = 100_000  # as in search.filters.parse_filters
+ERROR_CODES = ("invalid_parameter", "not_found", "method_not_allowed", "bad_request", "rate_limited",
+               "server_error")
+
+
+# --- small helpers ------------------------------------------------------------------------------------------
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict) -> dict:
+    if "$ref" in schema:
+        return {"oneOf": [schema, {"type": "null"}]}
+    kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    result = {**schema, "type": [*kinds, "null"]}
+    if "enum" in schema:  # an enum restricts values on its own: null must be listed too
+        result["enum"] = [*schema["enum"], None]
+    return result
+
+
+def obj(properties: dict, description: str | None = None, optional: tuple[str, ...] = ()) -> dict:
+    schema = {"type": "object", "properties": properties,
+              "required": [name for name in properties if name not in optional],
+              "additionalProperties": False}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def array(items: dict, **extra) -> dict:
+    return {"type": "array", "items": items, **extra}
+
+
+def string(description: str | None = None, **extra) -> dict:
+    return {"type": "string", **({"description": description} if description else {}), **extra}
+
+
+def integer(minimum: int | None = None, maximum: int | None = None, description: str | None = None) -> dict:
+    schema: dict = {"type": "integer"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def enum(values, description: str | None = None) -> dict:
+    return string(description, enum=list(values))
+
+
+DATE = string("ISO 8601 calendar date (Vietnam time).", format="date")
+URL = string(format="uri")
+BOOLEAN = {"type": "boolean"}
+
+
+def query_parameter(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def path_parameter(name: str, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": string(maxLength=140),
+            "description": description}
+
+
+def json_response(description: str, schema: dict, *, cached: bool = False) -> dict:
+    response: dict = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if cached:
+        response["headers"] = {"Cache-Control": {"$ref": "#/components/headers/CacheControl"}}
+    return response
+
+
+def error_responses(*statuses: str) -> dict:
+    names = {"400": "InvalidParameter", "404": "NotFound"}
+    responses = {status: {"$ref": f"#/components/responses/{names[status]}"} for status in statuses}
+    responses["default"] = {"$ref": "#/components/responses/Error"}
+    return responses
+
+
+# --- schemas -----------------------------------------------------------------------------------------------
+
+def _certificate_properties(min_stars: int) -> dict:
+    return {
+        "stars": integer(min_stars, 5),
+        "score": nullable(integer(0, 100)),
+        "level": enum((level.value for level in IssuingLevel), "Who issued the recognition decision."),
+        "decision_no": string("Number of the recognition decision."),
+        "decision_date": DATE,
+        "valid_until": DATE,
+    }
+
+
+def _product_properties(*, listed: bool) -> dict:
+    """The listed shape; on a product page stars and certificate may be null (a lapsed product)."""
+    stars = integer(3, 5, "Star level of the valid certificate.")
+    certificate = ref("Certificate")
+    return {
+        "slug": string(maxLength=140),
+        "name": string(),
+        "price_vnd": integer(0, MAX_PRICE_VND, "Price in đồng (integer, no decimals)."),
+        "unit": string("Unit or size, e.g. “Hộp 500 g”."),
+        "stars": stars if listed else nullable(stars),
+        "group": enum(GROUPS, "OCOP product group code."),
+        "group_name": nullable(string()),
+        "subgroup": nullable(enum(SUBGROUPS)),
+        "subgroup_name": nullable(string()),
+        "is_alcohol": {**BOOLEAN, "description": "Alcoholic drink: sale only to people of legal age."},
+        "locality": nullable(enum(FORMER_DISTRICTS, "Former district key of the producer.")),
+        "locality_name": nullable(string()),
+        "producer": ref("ProducerRef"),
+        "certificate": certificate if listed else nullable(certificate),
+        "url": {**URL, "description": "The product's page on the site."},
+        "image": nullable({**URL, "description": "640-pixel WebP rendition of the cover picture."}),
+    }
+
+
+def _schemas(max_per_page: int) -> dict:
+    facet_names = ("stars", "group", "locality", "producer", "price")
+    return {
+        "Error": obj({"error": obj({
+            "code": string("Stable machine-readable code, e.g. " + ", ".join(ERROR_CODES) + "."),
+            "message": string("For people, in the request's language."),
+            "parameter": string("The (first) bad query parameter, with invalid_parameter."),
+            "details": array(obj({"parameter": string(), "message": string()}),
+                             description="Every bad parameter, with invalid_parameter."),
+        }, optional=("parameter", "details"))}),
+        "ProducerRef": obj({"slug": string(maxLength=140), "name": string()}),
+        "Certificate": obj(_certificate_properties(3),
+                           "The certificate that makes the product OCOP-certified."),
+        "LapsedCertificate": obj({
+            **_certificate_properties(1),
+            "status": enum((s.value for s in CertificateStatus), "Status of this certificate today."),
+            "withdrawn_on": nullable(DATE),
+            "withdrawal_decision_no": nullable(string()),
+            "withdrawal_reason": nullable(string()),
+        }, "The last certificate of a product that is no longer certified."),
+        "Image": obj({
+            "url": {**URL, "description": "Largest WebP rendition."},
+            "width": integer(1), "height": integer(1),
+            "alt": string(),
+            "srcset": string("Every WebP rendition with its width, for an <img srcset>."),
+        }),
+        "Address": obj({
+            "province_code": integer(), "province": nullable(string()),
+            "ward_code": nullable(integer()), "ward": nullable(string()),
+            "former_district": nullable(enum(FORMER_DISTRICTS)),
+            "former_district_name": nullable(string()),
+            "street": nullable(string()),
+        }, "2025 administrative units, plus the former district for history."),
+        "SalesPoint": obj({
+            "code": string(examples=["DN-XL-01"]), "name": string(),
+            "tier": enum(t.value for t in PointTier), "address": ref("Address"), "url": URL,
+        }),
+        "ProductSummary": obj(_product_properties(listed=True), "A certified product as listed."),
+        "ProductDetail": obj({
+            **_product_properties(listed=False),
+            "description": string(),
+            "story_html": string("The producer's story, sanitised HTML."),
+            "gtin": nullable(string(pattern=r"^[0-9]{8,14}$")),
+            "images": array(ref("Image")),
+            "certified": {**BOOLEAN, "description": "True only with a valid certificate of 3 stars or more."},
+            "certificate_status": enum(["valid", *(s.value for s in CertificateStatus if s.value != "valid"),
+                                        "none"],
+                                       "“valid” when certified; otherwise the status of the last "
+                                       "certificate, or “none” when there never was one."),
+            "last_certificate": nullable(ref("LapsedCertificate")),
+            "points": array(ref("SalesPoint"),
+                            description="Open sales points carrying it (empty unless certified)."),
+        }),
+        "FacetValue": obj({"key": string(), "label": string(), "count": integer(0)}),
+        "ProductList": obj({
+            "items": array(ref("ProductSummary")),
+            "page": integer(1, MAX_PAGE),
+            "per_page": integer(1, max_per_page),
+            "total": integer(0),
+            "pages": integer(1),
+            "facets": obj({name: array(ref("FacetValue")) for name in facet_names},
+                          "Counts beside each filter; a facet's counts ignore its own choice.",
+                          optional=facet_names),
+        }),
+        "Document": obj({
+            "kind": enum(k.value for k in DocumentKind),
+            "number": string(),
+            "issued_on": nullable(DATE),
+            "valid_until": nullable(DATE),
+            "valid": {**BOOLEAN, "description": "Still valid today (no end date counts as valid)."},
+        }),
+        "Producer": obj({
+            "slug": string(maxLength=140), "name": string(),
+            "legal_form": enum(f.value for f in LegalForm),
+            "registration_no": nullable(string()),
+            "address": ref("Address"),
+            "story_html": string("Sanitised HTML."),
+            "contact": obj({"phone": nullable(string()), "email": nullable(string()),
+                            "website": nullable(string())}),
+            "documents": array(ref("Document")),
+            "logo": nullable(ref("Image")),
+            "photos": array(ref("Image")),
+            "url": URL,
+            "products": array(ref("ProductSummary"), description="Its certified, published products."),
+        }),
+    }
+
+
+def _list_parameters(max_per_page: int, default_per_page: int) -> list[dict]:
+    price = integer(0, MAX_PRICE_VND)
+    return [
+        query_parameter("q", string(maxLength=MAX_QUERY_LENGTH),
+                        "Search text; diacritics optional (“ca phe” finds “Cà phê”). Runs of spaces "
+                        "count as one."),
+        query_parameter("stars", integer(3, 5), "At least this many stars."),
+        query_parameter("group", enum(GROUPS), "OCOP product group."),
+        query_parameter("locality", enum(FORMER_DISTRICTS), "Former district of the producer."),
+        query_parameter("producer", string(maxLength=140, pattern="^[A-Za-z0-9-]+$"), "Producer slug."),
+        query_parameter("min_price", price, "Lowest price in đồng."),
+        query_parameter("max_price", price, "Highest price in đồng; not below min_price."),
+        query_parameter("sort", {**enum(SORTS), "default": "relevance"},
+                        "relevance applies with q; without q it means newest."),
+        query_parameter("page", {**integer(1, MAX_PAGE), "default": 1}, "Page number."),
+        query_parameter("per_page", {**integer(1, max_per_page), "default": default_per_page},
+                        "Items per page."),
+    ]
+
+
+def openapi_document(*, max_per_page: int = 100, default_per_page: int = 24,
+                     languages: tuple[str, ...] = ("vi", "en")) -> dict:
+    lang = query_parameter("lang", enum(languages), "Language of labels and messages (default Vietnamese).")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "OCOP Đồng Nai marketplace API",
+            "version": API_VERSION,
+            "description": "Read-only public API of the OCOP-certified products of Đồng Nai. Money is "
+                           "integer VND; dates are ISO 8601; text is Unicode NFC. Lists contain only "
+                           "products with a valid certificate of 3 stars or more. Any bad parameter is a 400 "
+                           "with code invalid_parameter; unknown parameters are ignored.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/products": {"get": {
+                "operationId": "listProducts",
+                "summary": "Certified products, filtered, sorted and paginated, with facet counts",
+                "tags": ["products"],
+                "parameters": [*_list_parameters(max_per_page, default_per_page), lang],
+                "responses": {"200": json_response("A page of products.", ref("ProductList"), cached=True),
+                              **error_responses("400")},
+            }},
+            "/products/{slug}": {"get": {
+                "operationId": "getProduct",
+                "summary": "One published product, also when its certification has lapsed",
+                "tags": ["products"],
+                "parameters": [path_parameter("slug", "Product slug."), lang],
+                "responses": {"200": json_response("The product.", ref("ProductDetail"), cached=True),
+                              **error_responses("404")},
+            }},
+            "/producers/{slug}": {"get": {
+                "operationId": "getProducer",
+                "summary": "A producer's profile and its certified products",
+                "tags": ["producers"],
+                "parameters": [path_parameter("slug", "Producer slug."), lang],
+                "responses": {"200": json_response("The producer.", ref("Producer"), cached=True),
+                              **error_responses("404")},
+            }},
+            "/openapi.json": {"get": {
+                "operationId": "getOpenApi",
+                "summary": "This document",
+                "tags": ["meta"],
+                "responses": {"200": json_response("OpenAPI 3.1 document.", {"type": "object"}, cached=True),
+                              **error_responses()},
+            }},
+        },
+        "components": {
+            "schemas": _schemas(max_per_page),
+            "responses": {
+                "InvalidParameter": json_response("A query parameter is invalid (code invalid_parameter).",
+                                                  ref("Error")),
+                "NotFound": json_response("No such published item (code not_found).", ref("Error")),
+                "Error": json_response("Any other error (405 method_not_allowed, 429, 500…).", ref("Error")),
+            },
+            "headers": {"CacheControl": {"description": "Public reads may be cached for a minute.",
+                                         "schema": string(examples=["public, max-age=60"])}},
+        },
+        "tags": [{"name": "products"}, {"name": "producers"}, {"name": "meta"}],
+    }

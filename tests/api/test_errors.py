@@ -1,0 +1,27 @@
+"""Everything under /api/ answers JSON, also for routes and methods that do not exist."""
+import pytest
+
+
+@pytest.mark.parametrize("path", ["/api/v1/whatever", "/api/v1/products/a/b", "/api/v2/products", "/api/"])
+def test_unknown_api_route_is_404_json(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("method, path", [
+    ("post", "/api/v1/products"), ("put", "/api/v1/products/abc"), ("delete", "/api/v1/producers/abc"),
+    ("patch", "/api/v1/openapi.json"),
+])
+def test_writes_are_405_json(client, method, path):
+    response = getattr(client, method)(path, json={"name": "x"})
+    assert response.status_code == 405
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+    assert "public" not in response.headers.get("Cache-Control", "")
+
+
+def test_head_of_a_public_read(client):
+    response = client.head("/api/v1/products")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "public, max-age=60"
