@@ -57,12 +57,12 @@ def register_extensions(app: Flask) -> None:
 
 def import_models() -> None:
     """Every mapped class must be imported before Alembic or create_all look at the metadata."""
-    import shop.accounts.models  # noqa: F401
-    import shop.catalog.models  # noqa: F401
-    import shop.certification.models  # noqa: F401
-    import shop.core.audit_trail  # noqa: F401
-    import shop.producers.models  # noqa: F401
-    import shop.sales_points.models  # noqa: F401
+    import shop.accounts.models
+    import shop.catalog.models
+    import shop.certification.models
+    import shop.core.audit_trail
+    import shop.producers.models
+    import shop.sales_points.models
     import shop.search.models  # noqa: F401
 
 
@@ -91,11 +91,9 @@ def register_blueprints(app: Flask) -> None:
 def register_domain_hooks(app: Flask) -> None:
     from shop.accounts import services as accounts_services
     from shop.search import hooks as search_hooks
-    from shop.search import versioning
 
     accounts_services.init_app(app)
     search_hooks.init_app(app)
-    versioning.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

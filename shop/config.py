@@ -2,6 +2,7 @@
 import os
 import secrets
 from pathlib import Path
+from typing import ClassVar
 
 
 class DefaultConfig:
@@ -9,7 +10,7 @@ class DefaultConfig:
     SHOP_ENV = "development"
     # A SQLite file inside the instance folder unless DATABASE_URL says otherwise.
     SQLALCHEMY_DATABASE_URI = "sqlite:///shop.sqlite"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     SECRET_KEY: str | None = None
     # Folders for user uploads and the search index; None means "<instance>/uploads", "<instance>/search-index".
     UPLOAD_DIR: str | None = None
@@ -47,6 +48,9 @@ class DefaultConfig:
     PER_PAGE = 24
     MAX_PER_PAGE = 100
     SEARCH_ENABLED = True
+    # Seconds a search-index writer waits for another process's writer before giving up (logged; the
+    # next change or `flask search reindex` repairs the index).
+    SEARCH_LOCK_TIMEOUT = 30.0
 
 
 def load_environment(config: dict) -> None:

@@ -22,9 +22,9 @@ def make_user(role: Role = Role.CUSTOMER, email: str | None = None, password: st
 
 
 def make_producer(name: str | None = None, **kw):
-    fields = dict(name=f"HTX Nông nghiệp {next(_seq)}" if name is None else name, legal_form="cooperative",
-                  province_code=DONG_NAI, ward_code=PHU_HOA, former_district="dinh-quan",
-                  story_md="Chúng tôi trồng **ca cao** từ năm 1990.")
+    fields = {"name": f"HTX Nông nghiệp {next(_seq)}" if name is None else name, "legal_form": "cooperative",
+                  "province_code": DONG_NAI, "ward_code": PHU_HOA, "former_district": "dinh-quan",
+                  "story_md": "Chúng tôi trồng **ca cao** từ năm 1990."}
     fields.update(kw)
     return create_producer(**fields)
 
@@ -32,8 +32,8 @@ def make_producer(name: str | None = None, **kw):
 def make_product(producer=None, name: str | None = None, *, stars: int | None = 4, publish: bool = True,
                  decision_date: date | None = None, **kw):
     producer = producer or make_producer()
-    fields = dict(name=name or f"Sản phẩm {next(_seq)}", group_code="1", subgroup_code="1.6", price_vnd=150_000,
-                  unit="Hộp 500 g", description="Mô tả sản phẩm.")
+    fields = {"name": name or f"Sản phẩm {next(_seq)}", "group_code": "1", "subgroup_code": "1.6", "price_vnd": 150_000,
+                  "unit": "Hộp 500 g", "description": "Mô tả sản phẩm."}
     fields.update(kw)
     product = create_product(producer, publish=publish, **fields)
     if stars:
@@ -52,7 +52,7 @@ def make_certificate(product, stars: int = 4, decision_date: date | None = None,
 
 
 def make_point(code: str | None = None, **kw):
-    fields = dict(code=code or f"DN-T{next(_seq):02d}", name="Điểm giới thiệu và bán sản phẩm OCOP",
-                  province_code=DONG_NAI, ward_code=PHU_HOA, former_district="dinh-quan", status="open")
+    fields = {"code": code or f"DN-T{next(_seq):02d}", "name": "Điểm giới thiệu và bán sản phẩm OCOP",
+                  "province_code": DONG_NAI, "ward_code": PHU_HOA, "former_district": "dinh-quan", "status": "open"}
     fields.update(kw)
     return create_point(**fields)

@@ -3,11 +3,8 @@ from flask import Blueprint, abort, current_app, request
 from flask_babel import get_locale
 
 from shop import api
-from shop.catalog import queries
-from shop.certification.queries import certificate_history, current_certificate
 from shop.core.clock import today
-from shop.sales_points.queries import open_points_carrying
-from shop.search.browse import browse_products
+from shop.search.browse import browse_products, product_view
 from shop.search.filters import parse_filters
 
 bp = Blueprint("catalog_api", __name__)
@@ -29,13 +26,8 @@ def product_list():
 def product_detail(slug: str):
     if problems := api.check_lang():
         return api.parameter_error(problems)
-    product = queries.get_by_slug(slug)
-    if product is None or not product.is_published:
-        abort(404)
     day = today()
-    certificate = current_certificate(product.id, day)
-    # Like the page: a lapsed product stays readable (old labels get scanned) and says why it is not
-    # certified; it is not offered at the sales points.
-    history = certificate_history(product.id) if certificate is None else []
-    points = open_points_carrying(product.id) if certificate else []
-    return api.product_detail_json(product, certificate, history[0] if history else None, points, day)
+    view = product_view(slug, day)
+    if view is None:
+        abort(404)
+    return api.product_detail_json(view.product, view.certificate, view.last_certificate, view.points, day)

@@ -38,7 +38,7 @@ def _validated(fields: dict) -> dict:
     data = {key: (nfc(value) if isinstance(value, str) else value) for key, value in fields.items()}
     if "name" in data and not data["name"]:
         raise DomainError(str(_l("The product name is required.")), field="name")
-    if "subgroup_code" in data and data["subgroup_code"]:
+    if data.get("subgroup_code"):
         if data["subgroup_code"] not in SUBGROUPS:
             raise DomainError(str(_l("Unknown OCOP sub-group.")), field="subgroup_code")
         data.setdefault("group_code", group_of(data["subgroup_code"]))

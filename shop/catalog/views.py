@@ -2,13 +2,11 @@
 from flask import Blueprint, abort, current_app, flash, render_template, request
 from flask_babel import get_locale
 
-from shop.catalog import queries
 from shop.catalog.groups import GROUPS, SUBGROUPS
-from shop.certification.queries import certificate_history, current_certificate
 from shop.core.clock import today
 from shop.producers.queries import list_producers
-from shop.sales_points.queries import list_open_points, open_points_carrying
-from shop.search.browse import browse_products
+from shop.sales_points.queries import list_open_points
+from shop.search.browse import browse_products, product_view
 from shop.search.filters import ProductFilters, parse_filters
 from shop.web import cached_page
 
@@ -38,15 +36,12 @@ def product_list():
 @bp.route("/products/<slug>")
 @cached_page
 def product_detail(slug: str):
-    product = queries.get_by_slug(slug)
-    if product is None or not product.is_published:
-        abort(404)
     day = today()
-    certificate = current_certificate(product.id, day)
-    # A lapsed or withdrawn product stays reachable (old labels get scanned) but says so plainly.
-    history = certificate_history(product.id) if certificate is None else []
+    view = product_view(slug, day)
+    if view is None:
+        abort(404)
+    product = view.product
     return render_template(
-        "catalog/product_detail.html", product=product, certificate=certificate,
-        last_certificate=history[0] if history else None, day=day,
-        group=GROUPS.get(product.group_code), subgroup=SUBGROUPS.get(product.subgroup_code or ""),
-        points=open_points_carrying(product.id) if certificate else [])
+        "catalog/product_detail.html", product=product, certificate=view.certificate,
+        last_certificate=view.last_certificate, day=day, points=view.points,
+        group=GROUPS.get(product.group_code), subgroup=SUBGROUPS.get(product.subgroup_code or ""))

@@ -1,7 +1,9 @@
-"""The product listing: certified, published products with filters, sorting, pages and facet counts.
+"""The product listing: certified, published products with filters, sorting, pages and facet counts; and
+what one product's page shows.
 
-Without a text query, SQL answers everything. With one, the Whoosh index ranks, filters and counts
-(`search.index.search_products`), and SQL loads only the page's products.
+Without a text query, the in-memory snapshot (search.snapshot) filters, counts and sorts. With one, the
+Whoosh index ranks, filters and counts (`search.index.search_products`). SQL then loads only the page's
+products and their current certificates.
 """
 from dataclasses import dataclass, field
 from datetime import date
@@ -9,15 +11,14 @@ from math import ceil
 
 from shop.catalog.groups import GROUPS
 from shop.catalog.models import Product
-from shop.catalog.queries import products_by_ids
+from shop.catalog.queries import get_by_slug, products_by_ids
 from shop.certification.models import Certificate
-from shop.certification.queries import current_certificates
+from shop.certification.queries import certificate_history, current_certificate, current_certificates
 from shop.core.admin_units import FORMER_DISTRICTS
+from shop.sales_points.queries import open_points_carrying
 from shop.search import snapshot
 from shop.search.filters import PRICE_BUCKETS, ProductFilters
-
-FACET_NAMES = ("stars", "group", "locality", "producer", "price")
-MAX_PRODUCER_FACETS = 30
+from shop.search.snapshot import MAX_PRODUCER_FACETS
 
 
 @dataclass
@@ -89,3 +90,26 @@ def _price_label(low: int, high: int | None) -> str:
     from shop.core.money import format_vnd
 
     return f"≥ {format_vnd(low)}" if high is None else f"{format_vnd(low)} – {format_vnd(high)}"
+
+
+@dataclass
+class ProductView:
+    """What a product's page (HTML or JSON) shows: the product, the certificate that makes it certified today
+    (or, for a lapsed product, its last certificate, to say why) and the open points that carry it."""
+
+    product: Product
+    certificate: Certificate | None
+    last_certificate: Certificate | None
+    points: list
+
+
+def product_view(slug: str, day: date) -> ProductView | None:
+    """None for an unknown or unpublished product. A lapsed product stays readable (old labels get
+    scanned) but is not offered at the sales points."""
+    product = get_by_slug(slug)
+    if product is None or not product.is_published:
+        return None
+    certificate = current_certificate(product.id, day)
+    history = certificate_history(product.id) if certificate is None else []
+    return ProductView(product=product, certificate=certificate, last_certificate=history[0] if history else None,
+                       points=open_points_carrying(product.id) if certificate else [])

@@ -17,6 +17,7 @@ from shop.certification.models import Certificate
 from shop.extensions import db
 from shop.producers.models import Producer
 from shop.sales_points.models import PointProduct
+from shop.search import versioning
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def _enabled() -> bool:
 
 
 def _note_changes(session, flush_context) -> None:
+    versioning.note_flush(session)
     if not _enabled():
         return
     products: set[int] = set()
@@ -63,6 +65,7 @@ def _note_changes(session, flush_context) -> None:
 def _apply_changes(session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint was released: nothing is committed yet
+    versioning.transaction_ended(session)
     pending = session.info.pop(PENDING, None)
     if not pending or not _enabled():
         return
@@ -81,3 +84,4 @@ def _forget_changes(session, previous_transaction) -> None:
     # Only when the whole transaction is gone: rolling back a savepoint keeps what was flushed before it.
     if not session.in_transaction():
         session.info.pop(PENDING, None)
+        versioning.transaction_ended(session)

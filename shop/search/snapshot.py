@@ -114,7 +114,7 @@ def select(snapshot: Snapshot, filters: ProductFilters, *, with_facets: bool = T
     positions = positions[_order(snapshot, positions, filters, rank)]
     start = (filters.page - 1) * filters.per_page
     page = positions[start:start + filters.per_page]
-    return Selection(ids=[int(i) for i in snapshot.ids[page]], total=int(len(positions)), facets=facets)
+    return Selection(ids=[int(i) for i in snapshot.ids[page]], total=len(positions), facets=facets)
 
 
 def _filter_masks(s: Snapshot, f: ProductFilters) -> dict[str, np.ndarray]:

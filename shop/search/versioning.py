@@ -1,6 +1,6 @@
-"""The catalogue version: bumped inside every transaction that changes listed data, read once per request."""
+"""The catalogue version: bumped inside every transaction that changes listed data (the search hooks call
+`note_flush` after each flush), read once per request by the listing snapshot and the page cache."""
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from shop.catalog.models import Product, ProductImage
 from shop.certification.models import Certificate
@@ -12,16 +12,6 @@ from shop.search.models import CatalogVersion
 
 WATCHED = (Product, ProductImage, Producer, Certificate, PointProduct, SalesPoint)
 _BUMPED = "catalog_version_bumped"
-_connected = False
-
-
-def init_app(app) -> None:
-    global _connected
-    if not _connected:
-        event.listen(db.session, "after_flush", _bump_if_listed_data_changed)
-        event.listen(db.session, "after_commit", _reset)
-        event.listen(db.session, "after_soft_rollback", _reset_after_rollback)
-        _connected = True
 
 
 def current_version() -> int:
@@ -37,22 +27,15 @@ def bump_catalog_version(connection=None) -> None:
         connection.execute(sa.insert(CatalogVersion).values(id=1, version=1, changed_at=utcnow()))
 
 
-def _bump_if_listed_data_changed(session, flush_context) -> None:
+def note_flush(session) -> None:
+    """Bump once per transaction when a flush wrote listed data. On PostgreSQL the row lock this takes
+    lasts until commit, which only serialises catalogue edits (rare), never orders or stock."""
     if session.info.get(_BUMPED):
         return
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, WATCHED):
-            # Once per transaction; the row lock it takes on PostgreSQL lasts until commit, which only
-            # serialises catalogue edits (rare), never orders or stock.
-            bump_catalog_version(session.connection())
-            session.info[_BUMPED] = True
-            return
+    if any(isinstance(obj, WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
+        bump_catalog_version(session.connection())
+        session.info[_BUMPED] = True
 
 
-def _reset(session) -> None:
+def transaction_ended(session) -> None:
     session.info.pop(_BUMPED, None)
-
-
-def _reset_after_rollback(session, previous_transaction) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop(_BUMPED, None)

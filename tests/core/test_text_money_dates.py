@@ -1,5 +1,5 @@
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from shop.core.clock import add_months, format_date, format_datetime
 from shop.core.money import format_vnd
@@ -15,7 +15,7 @@ def test_money_is_vietnamese_dong_with_dots():
 def test_dates_are_day_month_year():
     assert format_date(date(2025, 3, 7)) == "07/03/2025"
     # 23:30 UTC is already the next day in Vietnam (UTC+7)
-    assert format_datetime(datetime(2025, 3, 7, 23, 30, tzinfo=timezone.utc)) == "08/03/2025 06:30"
+    assert format_datetime(datetime(2025, 3, 7, 23, 30, tzinfo=UTC)) == "08/03/2025 06:30"
 
 
 def test_fold_removes_marks_from_nfc_and_nfd_text():
