@@ -1,4 +1,5 @@
 """Cross-cutting security behaviour a visitor or an attacker would notice."""
+import os
 import re
 from urllib.parse import urljoin, urlsplit
 
@@ -137,3 +138,24 @@ def test_passwords_are_stored_hashed_and_nowhere_in_plain_text(app, client):
         for table in db.metadata.sorted_tables:  # audit trail included
             for row in db.session.execute(sa.select(table)):
                 assert not any(password in str(value) for value in row), f"plain password in {table.name}"
+
+
+def test_two_workers_share_the_login_limit_through_redis(make_app):
+    """With several server processes the attempts of one client are counted together (Redis storage)."""
+    import uuid
+
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    settings = {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+                "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}  # this test's own counters
+    workers = [make_app(**settings).test_client() for _ in range(2)]
+    for attempt in range(10):
+        response = post_form(workers[attempt % 2], "/account/login", {"email": EMAIL, "password": "guess"})
+        assert response.status_code == 400, f"attempt {attempt + 1} refused too early"
+    for worker in workers:
+        assert post_form(worker, "/account/login", {"email": EMAIL, "password": "guess"}).status_code == 429
