@@ -61,6 +61,7 @@ def import_models() -> None:
     import shop.catalog.models
     import shop.certification.models
     import shop.core.audit_trail
+    import shop.inventory.models
     import shop.producers.models
     import shop.sales_points.models
     import shop.search.models  # noqa: F401

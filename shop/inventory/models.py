@@ -1,0 +1,179 @@
+"""Stock = two numbers per (point, product, lot) plus an append-only ledger whose sums they always equal."""
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.accounts.models import User
+from shop.catalog.models import Product
+from shop.core.models import UTCDateTime, enum_column, utcnow
+from shop.extensions import db
+from shop.sales_points.models import SalesPoint
+
+
+class MovementKind(StrEnum):
+    RECEIPT = "receipt"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    COUNTER_SALE = "counter_sale"
+    ORDER_FULFILMENT = "order_fulfilment"
+    RETURN = "return"
+    ADJUSTMENT = "adjustment"
+    RECALL = "recall"
+
+
+class AdjustmentReason(StrEnum):
+    COUNT_CORRECTION = "count_correction"
+    DAMAGED = "damaged"
+    EXPIRED_WRITE_OFF = "expired_write_off"
+    SAMPLE_PROMOTION = "sample_promotion"
+    LOST = "lost"
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    CARD = "card"
+    BANK_TRANSFER = "bank_transfer"
+
+
+class Lot(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), nullable=False)
+    lot_code: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    production_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    expiry_date: Mapped[date | None] = mapped_column(sa.Date)  # None: not perishable
+    recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recall_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    product: Mapped[Product] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("product_id", "lot_code", name="uq_lot_product_code"),
+        sa.CheckConstraint("expiry_date IS NULL OR expiry_date >= production_date", name="expiry_after_production"),
+    )
+
+    def is_expired_on(self, day: date) -> bool:
+        # Sellable through the printed expiry date itself.
+        return self.expiry_date is not None and self.expiry_date < day
+
+    @property
+    def is_recalled(self) -> bool:
+        return self.recalled_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Lot {self.lot_code} product={self.product_id}>"
+
+
+class StockLevel(db.Model):
+    """Changed only by conditional UPDATEs in inventory.services, each together with one ledger row."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id"), nullable=False)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), nullable=False, index=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lot.id"), nullable=False, index=True)
+    on_hand: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    reserved: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)  # held for online orders
+
+    point: Mapped[SalesPoint] = relationship()
+    product: Mapped[Product] = relationship()
+    lot: Mapped[Lot] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("point_id", "product_id", "lot_id", name="uq_stock_level_point_product_lot"),
+        sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        sa.CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+        sa.CheckConstraint("reserved <= on_hand", name="reserved_within_on_hand"),
+    )
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    def __repr__(self) -> str:
+        return f"<StockLevel point={self.point_id} lot={self.lot_id} {self.on_hand}/{self.reserved}>"
+
+
+class StockMovement(db.Model):
+    """The ledger. Rows are only ever added: corrections are new rows."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id"), nullable=False)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), nullable=False, index=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lot.id"), nullable=False, index=True)
+    quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False)  # signed: + in, - out
+    kind: Mapped[MovementKind] = enum_column(MovementKind, nullable=False)
+    reason: Mapped[AdjustmentReason | None] = enum_column(AdjustmentReason)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    unit_cost_vnd: Mapped[int | None] = mapped_column(sa.Integer)  # receipts: what the point paid per unit
+    reference: Mapped[str | None] = mapped_column(sa.String(60), index=True)  # delivery note, sale number…
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=False, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    lot: Mapped[Lot] = relationship()
+    actor: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("quantity <> 0", name="quantity_not_zero"),
+        sa.CheckConstraint("(kind = 'adjustment' AND reason IS NOT NULL) OR (kind <> 'adjustment' AND reason IS NULL)",
+                           name="reason_for_adjustments"),
+        sa.CheckConstraint("unit_cost_vnd IS NULL OR unit_cost_vnd >= 0", name="unit_cost_not_negative"),
+        sa.Index("ix_stock_movement_point_time", "point_id", "occurred_at"),
+        sa.Index("ix_stock_movement_level", "point_id", "product_id", "lot_id"),
+    )
+
+
+@sa.event.listens_for(StockMovement, "before_update")
+@sa.event.listens_for(StockMovement, "before_delete")
+def _ledger_is_append_only(mapper, connection, target):
+    raise RuntimeError("stock movements are append-only: record a correcting movement instead")
+
+
+class DocumentCounter(db.Model):
+    """Per-point numbering of documents (counter-sale receipts), incremented by an atomic UPDATE."""
+
+    point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    last_number: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+
+
+class CounterSale(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)  # DN-XL-01-000123
+    point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id"), nullable=False, index=True)
+    total_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    payment_method: Mapped[PaymentMethod] = enum_column(PaymentMethod, nullable=False)
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+
+    point: Mapped[SalesPoint] = relationship()
+    lines: Mapped[list["CounterSaleLine"]] = relationship(back_populates="sale", order_by="CounterSaleLine.id",
+                                                          cascade="all, delete-orphan")
+
+    __table_args__ = (sa.CheckConstraint("total_vnd >= 0", name="total_not_negative"),)
+
+
+class CounterSaleLine(db.Model):
+    """Snapshots name, lot and price, so the receipt stays true when the catalogue changes."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(sa.ForeignKey("counter_sale.id", ondelete="CASCADE"), nullable=False,
+                                         index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), nullable=False, index=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lot.id"), nullable=False)
+    product_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    lot_code: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    unit_price_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    sale: Mapped[CounterSale] = relationship(back_populates="lines")
+
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("unit_price_vnd >= 0", name="unit_price_not_negative"),
+    )
+
+    @property
+    def total_vnd(self) -> int:
+        return self.quantity * self.unit_price_vnd

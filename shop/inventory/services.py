@@ -1,0 +1,368 @@
+"""Stock use cases. They flush, never commit. Every change of on_hand is a conditional atomic UPDATE plus exactly
+one ledger row in the same transaction, so concurrent transactions can never drive stock below zero (nor below
+what is reserved) on SQLite or PostgreSQL. Several rows are always touched in id order (no deadlocks)."""
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shop.catalog.models import Product
+from shop.certification.models import CertificateStatus
+from shop.certification.queries import certificate_history, current_certificate
+from shop.core import audit_trail
+from shop.core.clock import format_date, today
+from shop.core.errors import Conflict, DomainError, NotFound
+from shop.core.models import utcnow
+from shop.core.text import nfc
+from shop.extensions import db
+from shop.inventory.models import (
+    AdjustmentReason,
+    CounterSale,
+    CounterSaleLine,
+    DocumentCounter,
+    Lot,
+    MovementKind,
+    PaymentMethod,
+    StockLevel,
+    StockMovement,
+)
+from shop.sales_points.models import PointStatus, SalesPoint
+
+MAX_ATTEMPTS = 5  # a sale re-plans its lots when a concurrent transaction took the stock it had planned on
+
+
+# ---------------------------------------------------------------------------------------------------- checks
+
+def _check_quantity(value, field: str = "quantity") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise DomainError(str(_l("The quantity must be a whole number greater than zero.")), field=field,
+                          code="invalid_quantity")
+    return value
+
+
+def _check_actor(actor) -> None:
+    if getattr(actor, "id", None) is None:
+        raise DomainError(str(_l("Every stock movement needs the person who made it.")), field="actor",
+                          code="actor_required")
+
+
+def basis_problem(product: Product, day: date) -> str | None:
+    """Why the product may not be stocked or sold on `day`, or None when it has a qualifying basis (for now: a
+    valid certificate of 3 stars or more; the other bases of criteria P-01…P-04 come with the department's work)."""
+    if current_certificate(product.id, day) is not None:
+        return None
+    history = certificate_history(product.id)
+    latest = history[0] if history else None
+    if latest is not None and latest.status_on(day) == CertificateStatus.WITHDRAWN:
+        return str(_l("The OCOP certificate of this product was withdrawn on %(day)s.",
+                      day=format_date(latest.withdrawn_on)))
+    if latest is not None and latest.status_on(day) == CertificateStatus.EXPIRED:
+        return str(_l("The OCOP certificate of this product expired on %(day)s.", day=format_date(latest.valid_until)))
+    return str(_l("This product has no valid OCOP certificate of 3 stars or more."))
+
+
+def _check_basis(product: Product, day: date) -> None:
+    problem = basis_problem(product, day)
+    if problem:
+        raise DomainError(problem, field="product", code="no_qualifying_basis")
+
+
+# ------------------------------------------------------------------------------------------- atomic updates
+
+@dataclass(frozen=True)
+class _Change:
+    level_id: int
+    delta: int
+    expected_on_hand: int | None = None  # a count applies only to the quantity it was counted against
+
+
+def _apply(changes: Iterable[_Change]) -> bool:
+    """Apply every change or none: conditional UPDATEs in level id order; if one finds too little stock (or stock
+    that moved since it was counted), undo the ones already made and return False."""
+    done: list[_Change] = []
+    for change in sorted(changes, key=lambda c: c.level_id):
+        statement = (sa.update(StockLevel).where(StockLevel.id == change.level_id)
+                     .values(on_hand=StockLevel.on_hand + change.delta)
+                     .execution_options(synchronize_session=False))
+        if change.delta < 0:
+            statement = statement.where(StockLevel.on_hand - StockLevel.reserved + change.delta >= 0)
+        if change.expected_on_hand is not None:
+            statement = statement.where(StockLevel.on_hand == change.expected_on_hand)
+        if db.session.execute(statement).rowcount != 1:
+            for applied in done:  # rows we updated are locked by this transaction: the undo cannot fail
+                db.session.execute(sa.update(StockLevel).where(StockLevel.id == applied.level_id)
+                                   .values(on_hand=StockLevel.on_hand - applied.delta)
+                                   .execution_options(synchronize_session=False))
+            _refresh(c.level_id for c in done)
+            return False
+        done.append(change)
+    _refresh(c.level_id for c in done)
+    return True
+
+
+def _refresh(level_ids: Iterable[int]) -> None:
+    for level_id in set(level_ids):
+        level = db.session.identity_map.get(db.session.identity_key(StockLevel, level_id))
+        if level is not None:
+            db.session.expire(level, ["on_hand", "reserved"])
+
+
+def _insert_ignoring_duplicates(model, values: dict) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: two transactions creating the same lot or level both succeed."""
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+def _level_for(point_id: int, product_id: int, lot_id: int, create: bool) -> StockLevel | None:
+    where = (StockLevel.point_id == point_id, StockLevel.product_id == product_id, StockLevel.lot_id == lot_id)
+    level = db.session.scalar(sa.select(StockLevel).where(*where))
+    if level is None and create:
+        _insert_ignoring_duplicates(StockLevel, {"point_id": point_id, "product_id": product_id, "lot_id": lot_id,
+                                                 "on_hand": 0, "reserved": 0})
+        level = db.session.scalar(sa.select(StockLevel).where(*where))
+    return level
+
+
+def _movement(level: StockLevel, quantity: int, kind: MovementKind, actor, **fields) -> StockMovement:
+    movement = StockMovement(point_id=level.point_id, product_id=level.product_id, lot_id=level.lot_id,
+                             quantity=quantity, kind=kind, actor_id=actor.id, occurred_at=utcnow(), **fields)
+    db.session.add(movement)
+    return movement
+
+
+# -------------------------------------------------------------------------------------------------- receipts
+
+def receive_stock(point: SalesPoint, product: Product, *, lot_code: str, production_date: date,
+                  expiry_date: date | None, quantity: int, unit_cost_vnd: int, delivery_note: str,
+                  actor) -> StockMovement:
+    """Goods received from a producer, recorded against the delivery note."""
+    _check_actor(actor)
+    day = today()
+    if point.status in (PointStatus.CLOSED, PointStatus.SUSPENDED):
+        raise DomainError(str(_l("This sales point is closed or suspended and cannot receive goods.")),
+                          field="point", code="point_not_open")
+    _check_quantity(quantity)
+    if isinstance(unit_cost_vnd, bool) or not isinstance(unit_cost_vnd, int) or unit_cost_vnd < 0:
+        raise DomainError(str(_l("The unit cost must be a whole number of đồng, zero or more.")),
+                          field="unit_cost_vnd", code="invalid_unit_cost")
+    delivery_note = (nfc(delivery_note) or "").strip()
+    if not delivery_note:
+        raise DomainError(str(_l("The delivery note number is required.")), field="delivery_note",
+                          code="delivery_note_required")
+    lot_code = (nfc(lot_code) or "").strip()
+    if not lot_code:
+        raise DomainError(str(_l("The lot code is required.")), field="lot_code", code="lot_code_required")
+    if not isinstance(production_date, date) or production_date > day:
+        raise DomainError(str(_l("The production date cannot be in the future.")), field="production_date",
+                          code="invalid_production_date")
+    if expiry_date is not None and expiry_date < production_date:
+        raise DomainError(str(_l("The expiry date is before the production date.")), field="expiry_date",
+                          code="expiry_before_production")
+    if expiry_date is not None and expiry_date < day:
+        raise DomainError(str(_l("This lot has already expired.")), field="expiry_date", code="lot_expired")
+    _check_basis(product, day)
+
+    lot = _lot_for(product, lot_code, production_date, expiry_date)
+    level = _level_for(point.id, product.id, lot.id, create=True)
+    _apply([_Change(level.id, quantity)])
+    movement = _movement(level, quantity, MovementKind.RECEIPT, actor, unit_cost_vnd=unit_cost_vnd,
+                         reference=delivery_note)
+    db.session.flush()
+    audit_trail.record("inventory.stock_received", movement, actor=actor, point_id=point.id, product_id=product.id,
+                       lot_code=lot_code, quantity=quantity, unit_cost_vnd=unit_cost_vnd, delivery_note=delivery_note)
+    return movement
+
+
+def _lot_for(product: Product, lot_code: str, production_date: date, expiry_date: date | None) -> Lot:
+    """The product's lot with this code, created on first receipt; a later receipt must repeat its dates."""
+    where = (Lot.product_id == product.id, Lot.lot_code == lot_code)
+    lot = db.session.scalar(sa.select(Lot).where(*where))
+    if lot is None:
+        _insert_ignoring_duplicates(Lot, {"product_id": product.id, "lot_code": lot_code,
+                                          "production_date": production_date, "expiry_date": expiry_date,
+                                          "created_at": utcnow()})
+        lot = db.session.scalar(sa.select(Lot).where(*where))
+    if lot.production_date != production_date or lot.expiry_date != expiry_date:
+        raise Conflict(str(_l("Lot %(code)s of this product was received before with other dates.", code=lot_code)),
+                       field="lot_code", code="lot_dates_differ")
+    if lot.is_recalled:
+        raise DomainError(str(_l("Lot %(code)s has been recalled.", code=lot_code)), field="lot_code",
+                          code="lot_recalled")
+    return lot
+
+
+def recall_lot(lot: Lot, *, reason: str, actor) -> Lot:
+    """Mark a lot recalled: no point may sell or receive it any more (stock stays until it is sent back)."""
+    _check_actor(actor)
+    reason = (nfc(reason) or "").strip()
+    if not reason:
+        raise DomainError(str(_l("A recall needs a reason.")), field="reason", code="reason_required")
+    if lot.is_recalled:
+        raise DomainError(str(_l("This lot is already recalled.")), code="already_recalled")
+    lot.recalled_at = utcnow()
+    lot.recall_reason = reason
+    db.session.flush()
+    audit_trail.record("inventory.lot_recalled", lot, actor=actor, lot_code=lot.lot_code, reason=reason)
+    return lot
+
+
+# ----------------------------------------------------------------------------------------------- adjustments
+
+def adjust_stock(target: StockLevel | tuple, *, delta: int, reason: AdjustmentReason | str, note: str | None = None,
+                 actor) -> StockMovement:
+    """A correction with a reason. `target` is a StockLevel or (point, product, lot). Never below zero, nor below
+    what is reserved for orders."""
+    _check_actor(actor)
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise DomainError(str(_l("The change must be a whole number other than zero.")), field="delta",
+                          code="invalid_quantity")
+    try:
+        reason = AdjustmentReason(reason)
+    except ValueError:
+        raise DomainError(str(_l("Choose the reason for the adjustment.")), field="reason",
+                          code="reason_required") from None
+    if isinstance(target, StockLevel):
+        level = target
+    else:
+        point, product, lot = target
+        if lot.product_id != product.id:
+            raise DomainError(str(_l("This lot belongs to another product.")), field="lot", code="lot_mismatch")
+        level = _level_for(point.id, product.id, lot.id, create=delta > 0)
+        if level is None:
+            raise NotFound(str(_l("There is no stock of this lot at this point.")), field="lot")
+    if not _apply([_Change(level.id, delta)]):
+        raise Conflict(str(_l("Not enough stock: the adjustment would take the stock below zero or below what is "
+                              "reserved for orders.")), field="delta", code="insufficient_stock")
+    movement = _movement(level, delta, MovementKind.ADJUSTMENT, actor, reason=reason,
+                         note=(nfc(note) or "").strip() or None)
+    db.session.flush()
+    audit_trail.record("inventory.stock_adjusted", movement, actor=actor, point_id=level.point_id,
+                       product_id=level.product_id, lot_id=level.lot_id, delta=delta, reason=reason.value)
+    return movement
+
+
+def record_count(point: SalesPoint, counts: dict[tuple[int, int], int], *, actor,
+                 note: str | None = None) -> list[StockMovement]:
+    """A physical count: every difference becomes a count-correction row. All or nothing; refused if the stock
+    moved while counting (a sale in the meantime) so the count is never applied to the wrong figure."""
+    _check_actor(actor)
+    checked: list[tuple[Lot, int]] = []
+    for (product_id, lot_id), counted in sorted(counts.items()):
+        if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
+            raise DomainError(str(_l("A counted quantity must be a whole number, zero or more.")), field="counts",
+                              code="invalid_quantity")
+        lot = db.session.get(Lot, lot_id)
+        if lot is None or lot.product_id != product_id:
+            raise DomainError(str(_l("This lot belongs to another product.")), field="counts", code="lot_mismatch")
+        checked.append((lot, counted))
+    planned: list[tuple[StockLevel, int, int]] = []
+    for lot, counted in checked:
+        level = _level_for(point.id, lot.product_id, lot.id, create=False)
+        on_hand, reserved = (0, 0) if level is None else db.session.execute(
+            sa.select(StockLevel.on_hand, StockLevel.reserved).where(StockLevel.id == level.id)).one()
+        if counted < reserved:
+            raise DomainError(str(_l("Lot %(code)s: the count is below the quantity reserved for orders.",
+                                     code=lot.lot_code)), field="counts", code="below_reserved")
+        if counted != on_hand:
+            planned.append((lot, counted - on_hand, on_hand))
+    # Found goods of a lot this point had no level for: the level starts at zero, the count row brings it up.
+    planned = [(_level_for(point.id, lot.product_id, lot.id, create=True), delta, expected)
+               for lot, delta, expected in planned]
+    if not _apply([_Change(level.id, delta, expected) for level, delta, expected in planned]):
+        raise Conflict(str(_l("The stock changed while it was being counted. Please count again.")), field="counts",
+                       code="stock_changed")
+    movements = [_movement(level, delta, MovementKind.ADJUSTMENT, actor, reason=AdjustmentReason.COUNT_CORRECTION,
+                           note=(nfc(note) or "").strip() or None) for level, delta, _ in planned]
+    db.session.flush()
+    audit_trail.record("inventory.stock_counted", point, actor=actor, lines=len(counts),
+                       differences=[[m.lot_id, m.quantity] for m in movements])
+    return movements
+
+
+# ---------------------------------------------------------------------------------------------- counter sales
+
+def sell_at_counter(point: SalesPoint, lines: list[tuple[Product, int]], *, payment_method: PaymentMethod | str,
+                    actor) -> CounterSale:
+    """A sale at the counter, all or nothing. Lots are taken first-expired-first-out among sellable lots."""
+    _check_actor(actor)
+    day = today()
+    if not point.is_open:
+        raise DomainError(str(_l("This sales point is not open.")), field="point", code="point_not_open")
+    try:
+        payment_method = PaymentMethod(payment_method)
+    except ValueError:
+        raise DomainError(str(_l("Choose a payment method: cash, card or bank transfer.")), field="payment_method",
+                          code="invalid_payment_method") from None
+    wanted: dict[int, int] = {}
+    products: dict[int, Product] = {}
+    for product, quantity in lines:
+        wanted[product.id] = wanted.get(product.id, 0) + _check_quantity(quantity)
+        products[product.id] = product
+    if not wanted:
+        raise DomainError(str(_l("The sale has no lines.")), field="lines", code="empty_sale")
+    for product_id in sorted(wanted):
+        _check_basis(products[product_id], day)
+
+    for _attempt in range(MAX_ATTEMPTS):
+        plan = _plan_fefo(point.id, wanted, products, day)
+        if _apply([_Change(level_id, -quantity) for level_id, _lot, quantity in plan]):
+            break
+    else:
+        raise Conflict(str(_l("The stock is changing too fast; please try the sale again.")), code="busy")
+
+    number = f"{point.code}-{_next_number(point.id, 'counter_sale'):06d}"
+    sale = CounterSale(number=number, point_id=point.id, payment_method=payment_method, actor_id=actor.id,
+                       created_at=utcnow(), total_vnd=0)
+    for level_id, lot, quantity in plan:
+        product = products[lot.product_id]
+        sale.lines.append(CounterSaleLine(product_id=product.id, lot_id=lot.id, product_name=product.name,
+                                          lot_code=lot.lot_code, quantity=quantity, unit_price_vnd=product.price_vnd))
+        db.session.add(StockMovement(point_id=point.id, product_id=product.id, lot_id=lot.id, quantity=-quantity,
+                                     kind=MovementKind.COUNTER_SALE, actor_id=actor.id, occurred_at=sale.created_at,
+                                     reference=number))
+    sale.total_vnd = sum(line.total_vnd for line in sale.lines)
+    db.session.add(sale)
+    db.session.flush()
+    audit_trail.record("inventory.counter_sale", sale, actor=actor, point_id=point.id, number=number,
+                       total_vnd=sale.total_vnd, payment_method=payment_method.value)
+    return sale
+
+
+def _plan_fefo(point_id: int, wanted: dict[int, int], products: dict[int, Product],
+               day: date) -> list[tuple[int, Lot, int]]:
+    """(level id, lot, quantity) taking each product from its sellable lots, soonest expiry first; quantities are
+    read fresh from the database (not the session), since another transaction may have just sold."""
+    plan = []
+    for product_id in sorted(wanted):
+        rows = db.session.execute(
+            sa.select(StockLevel.id, Lot, StockLevel.on_hand - StockLevel.reserved)
+            .join(Lot, Lot.id == StockLevel.lot_id)
+            .where(StockLevel.point_id == point_id, StockLevel.product_id == product_id,
+                   StockLevel.on_hand - StockLevel.reserved > 0, Lot.recalled_at.is_(None),
+                   sa.or_(Lot.expiry_date.is_(None), Lot.expiry_date >= day))
+            .order_by(Lot.expiry_date.is_(None), Lot.expiry_date, Lot.production_date, Lot.id)).all()
+        need = wanted[product_id]
+        for level_id, lot, available in rows:
+            take = min(need, available)
+            plan.append((level_id, lot, take))
+            need -= take
+            if need == 0:
+                break
+        if need:
+            have = wanted[product_id] - need
+            raise Conflict(str(_l("Not enough sellable stock of %(name)s: %(have)s left, %(want)s asked.",
+                                  name=products[product_id].name, have=have, want=wanted[product_id])),
+                           field="lines", code="insufficient_stock")
+    return plan
+
+
+def _next_number(point_id: int, kind: str) -> int:
+    _insert_ignoring_duplicates(DocumentCounter, {"point_id": point_id, "kind": kind, "last_number": 0})
+    return db.session.execute(
+        sa.update(DocumentCounter).where(DocumentCounter.point_id == point_id, DocumentCounter.kind == kind)
+        .values(last_number=DocumentCounter.last_number + 1).returning(DocumentCounter.last_number)
+        .execution_options(synchronize_session=False)).scalar_one()
