@@ -1,4 +1,4 @@
-"""Command-line commands: `flask users …`, `flask seed …`, `flask search …`.
+"""Command-line commands: `flask users …`, `flask seed …`, `flask search …`, `flask inventory …`.
 
 Each command is one unit of work: services flush, the command commits once at the end and rolls back on any
 error. Refusals (a DomainError) are printed to stderr as "Error: …" with exit code 1. Commands speak English,
@@ -20,6 +20,7 @@ from shop.producers.queries import get_by_slug
 from shop.producers.services import attach_member
 from shop.sales_points.queries import get_by_code
 from shop.sales_points.services import assign_manager
+from shop.inventory.cli import inventory_cli
 from shop.search.cli import search_cli
 from shop.seeding import ensure_scale_allowed, scale_steps, seed_demo, seed_scale
 
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(search_cli)  # the search package owns its command group (`flask search reindex`)
+    app.cli.add_command(inventory_cli)
 
 
 @contextmanager
