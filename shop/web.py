@@ -7,6 +7,7 @@ from cachetools import LRUCache
 from flask import (
     Flask,
     current_app,
+    flash,
     has_request_context,
     jsonify,
     make_response,
@@ -124,6 +125,31 @@ def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     return redirect(safe_local_path(request.args.get("next"), url_for("catalog.home")))
+
+
+# --- forms -----------------------------------------------------------------------------------------------
+
+def submit_form(form, action, *, success: str, default_field: str) -> bool:
+    """The write view's whole protocol: validate the posted form, run `action()` (one service call), commit
+    and flash `success`. A DomainError rolls back and shows its message on the field it names. True when the
+    change was made (the view then redirects)."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        field = getattr(form, error.field or "", None) or getattr(form, default_field)
+        field.errors = [*field.errors, error.message]
+        return False
+    db.session.commit()
+    flash(success, "success")
+    return True
+
+
+def form_status() -> int:
+    """400 for a form post that was refused (so tests and tools see the failure), 200 for a plain view."""
+    return 400 if request.method == "POST" else 200
 
 
 # --- page cache ----------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Producers keep their product pages: text, price and photos. Admins may edit every product."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -7,9 +7,9 @@ from shop.accounts.models import Role
 from shop.accounts.permissions import area_guard
 from shop.catalog import queries, services
 from shop.catalog.forms import ProductEditForm, ProductImageForm
-from shop.core.errors import DomainError
 from shop.extensions import db
 from shop.producers.queries import producer_of
+from shop.web import form_status, submit_form
 
 bp = Blueprint("catalog_manage", __name__)
 bp.before_request(area_guard(Role.PRODUCER))
@@ -44,38 +44,23 @@ def product_list():
 def product_edit(slug: str):
     product = _own_product(slug)
     form = ProductEditForm(obj=product)
-    if form.validate_on_submit():
-        try:
-            services.update_product(product, actor=current_user, description=form.description.data or "",
-                                    story_md=form.story_md.data or "", price_vnd=form.price_vnd.data,
-                                    unit=form.unit.data or "", gtin=form.gtin.data)
-        except DomainError as error:
-            db.session.rollback()
-            getattr(form, error.field or "description").errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("The product page is saved."), "success")
-            return redirect(url_for(".product_edit", slug=product.slug))
-    status = 400 if request.method == "POST" else 200
-    return render_template("catalog/manage/product_edit.html", product=product, form=form), status
+    if submit_form(form, lambda: services.update_product(
+            product, actor=current_user, description=form.description.data or "", story_md=form.story_md.data or "",
+            price_vnd=form.price_vnd.data, unit=form.unit.data or "", gtin=form.gtin.data),
+            success=_("The product page is saved."), default_field="description"):
+        return redirect(url_for(".product_edit", slug=product.slug))
+    return render_template("catalog/manage/product_edit.html", product=product, form=form), form_status()
 
 
 @bp.route("/products/<slug>/images", methods=["GET", "POST"])
 def product_images(slug: str):
     product = _own_product(slug)
     form = ProductImageForm()
-    if form.validate_on_submit():
-        try:
-            services.add_product_image(product, form.image.data.stream, alt=form.alt.data or "", actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.image.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("The photo is added."), "success")
-            return redirect(url_for(".product_images", slug=product.slug))
-    status = 400 if request.method == "POST" else 200
-    return render_template("catalog/manage/product_images.html", product=product, form=form), status
+    if submit_form(form, lambda: services.add_product_image(product, form.image.data.stream,
+                                                            alt=form.alt.data or "", actor=current_user),
+                   success=_("The photo is added."), default_field="image"):
+        return redirect(url_for(".product_images", slug=product.slug))
+    return render_template("catalog/manage/product_images.html", product=product, form=form), form_status()
 
 
 @bp.route("/products/<slug>/images/<int:image_id>/delete", methods=["POST"])
