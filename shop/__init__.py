@@ -75,12 +75,14 @@ def register_blueprints(app: Flask) -> None:
     from shop.catalog.views import bp as catalog_bp
     from shop.producers.api_views import bp as producers_api_bp
     from shop.producers.views import bp as producers_bp
+    from shop.sales_points.department_views import bp as sales_points_department_bp
     from shop.sales_points.views import bp as sales_points_bp
     from shop.search.views import bp as search_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(producers_bp, url_prefix="/producers")
     app.register_blueprint(sales_points_bp, url_prefix="/points")
+    app.register_blueprint(sales_points_department_bp, url_prefix="/department/points")
     app.register_blueprint(search_bp, url_prefix="/search")
     app.register_blueprint(accounts_bp, url_prefix="/account")
     app.register_blueprint(catalog_manage_bp, url_prefix="/manage/catalog")

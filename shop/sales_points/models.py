@@ -1,11 +1,11 @@
-from datetime import time
+from datetime import date, datetime, time
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Product
-from shop.core.models import TimestampMixin, enum_column
+from shop.core.models import TimestampMixin, UTCDateTime, enum_column, utcnow
 from shop.extensions import db
 
 
@@ -19,6 +19,33 @@ class PointStatus(StrEnum):
     OPEN = "open"
     SUSPENDED = "suspended"
     CLOSED = "closed"
+
+
+class LocationType(StrEnum):
+    """The kinds of place of Decisions 920 and 950 (criteria L-01…L-08, ocop-rules.md section 9)."""
+
+    STATION_AIRPORT_PORT = "station_airport_port"                  # L-01
+    HIGHWAY_REST_STOP = "highway_rest_stop"                        # L-02
+    SHOPPING_CENTRE_MARKET = "shopping_centre_market"              # L-03
+    TOURIST_RESTAURANT_HOTEL = "tourist_restaurant_hotel"          # L-04
+    CRAFT_VILLAGE = "craft_village"                                # L-05 (950 widens it to all craft villages)
+    COMMERCIAL_CENTRE_INDUSTRIAL = "commercial_centre_industrial"  # L-06
+    FAIR_EXHIBITION = "fair_exhibition"                            # L-07
+    POST_OFFICE = "post_office"                                    # L-08, only under 950
+
+
+class OperatorKind(StrEnum):
+    ORGANISATION = "organisation"
+    PERSON = "person"
+
+
+# Allowed status changes; closed is final.
+STATUS_TRANSITIONS: dict[PointStatus, frozenset[PointStatus]] = {
+    PointStatus.PLANNED: frozenset({PointStatus.OPEN, PointStatus.CLOSED}),
+    PointStatus.OPEN: frozenset({PointStatus.SUSPENDED, PointStatus.CLOSED}),
+    PointStatus.SUSPENDED: frozenset({PointStatus.OPEN, PointStatus.CLOSED}),
+    PointStatus.CLOSED: frozenset(),
+}
 
 
 class SalesPoint(TimestampMixin, db.Model):
@@ -36,8 +63,26 @@ class SalesPoint(TimestampMixin, db.Model):
     opens_at: Mapped[time | None] = mapped_column(sa.Time)
     closes_at: Mapped[time | None] = mapped_column(sa.Time)
     phone: Mapped[str | None] = mapped_column(sa.String(20))
+    floor_area_m2: Mapped[int | None] = mapped_column(sa.Integer)
+    operator_name: Mapped[str | None] = mapped_column(sa.String(200))
+    operator_kind: Mapped[OperatorKind | None] = enum_column(OperatorKind)
+    operator_registration_no: Mapped[str | None] = mapped_column(sa.String(40))
+    opened_on: Mapped[date | None] = mapped_column(sa.Date)
 
     products: Mapped[list["PointProduct"]] = relationship(back_populates="point", cascade="all, delete-orphan")
+    location_type_rows: Mapped[list["PointLocationType"]] = relationship(
+        back_populates="point", cascade="all, delete-orphan", order_by="PointLocationType.location_type")
+    status_changes: Mapped[list["PointStatusChange"]] = relationship(
+        back_populates="point", cascade="all, delete-orphan",
+        order_by="(PointStatusChange.changed_at.desc(), PointStatusChange.id.desc())")
+
+    __table_args__ = (sa.CheckConstraint("floor_area_m2 IS NULL OR floor_area_m2 > 0", name="floor_area_positive"),)
+
+    @property
+    def location_types(self) -> list[LocationType]:
+        """In the order of the criteria, L-01 first."""
+        order = list(LocationType)
+        return sorted((row.location_type for row in self.location_type_rows), key=order.index)
 
     @property
     def is_open(self) -> bool:
@@ -64,3 +109,33 @@ class PointManager(db.Model):
     point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id", ondelete="CASCADE"), primary_key=True,
                                           index=True)
     point: Mapped[SalesPoint] = relationship()
+
+
+class PointLocationType(db.Model):
+    """One kind of place (L-01…L-08) a point stands at; a point may have several."""
+
+    __tablename__ = "point_location_type"
+    point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id", ondelete="CASCADE"), primary_key=True)
+    location_type: Mapped[LocationType] = enum_column(LocationType, primary_key=True)
+    point: Mapped[SalesPoint] = relationship(back_populates="location_type_rows")
+
+
+def _status_type(name: str) -> sa.Enum:
+    # Like enum_column, but each column needs its own CHECK constraint name within the table.
+    return sa.Enum(PointStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e],
+                   create_constraint=True, name=name, validate_strings=True)
+
+
+class PointStatusChange(db.Model):
+    """History of a point's status (criterion M-05 needs the opening and closing dates)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id", ondelete="CASCADE"), nullable=False,
+                                          index=True)
+    from_status: Mapped[PointStatus] = mapped_column(_status_type("from_status"), nullable=False)
+    to_status: Mapped[PointStatus] = mapped_column(_status_type("to_status"), nullable=False)
+    reason: Mapped[str] = mapped_column(sa.String(500), nullable=False)
+    # No foreign key: the history outlives the accounts that wrote it (like the audit trail).
+    actor_id: Mapped[int | None] = mapped_column(sa.Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    point: Mapped[SalesPoint] = relationship(back_populates="status_changes")

@@ -1,5 +1,7 @@
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
+from shop.accounts.models import User
 from shop.extensions import db
 from shop.sales_points.models import PointManager, PointProduct, PointStatus, PointTier, SalesPoint
 
@@ -30,3 +32,36 @@ def managed_by(user) -> list[SalesPoint]:
     return list(db.session.scalars(
         sa.select(SalesPoint).join(PointManager, PointManager.point_id == SalesPoint.id)
         .where(PointManager.user_id == user.id).order_by(SalesPoint.code)))
+
+
+def registry(*, tier: PointTier | None = None, status: PointStatus | None = None,
+             former_district: str | None = None) -> list[SalesPoint]:
+    """Every point for the department's registry (all statuses), the provincial centre first."""
+    query = sa.select(SalesPoint).options(selectinload(SalesPoint.location_type_rows))
+    if tier:
+        query = query.where(SalesPoint.tier == tier)
+    if status:
+        query = query.where(SalesPoint.status == status)
+    if former_district:
+        query = query.where(SalesPoint.former_district == former_district)
+    return list(db.session.scalars(query.order_by(SalesPoint.tier != PointTier.CENTRE, SalesPoint.code)))
+
+
+def count_by_status() -> dict[PointStatus, int]:
+    rows = db.session.execute(sa.select(SalesPoint.status, sa.func.count()).group_by(SalesPoint.status))
+    counts = {status: 0 for status in PointStatus}
+    counts.update({PointStatus(status): n for status, n in rows})
+    return counts
+
+
+def managers_of(point_id: int) -> list:
+    return list(db.session.scalars(
+        sa.select(User).join(PointManager, PointManager.user_id == User.id)
+        .where(PointManager.point_id == point_id).order_by(User.email)))
+
+
+def users_by_ids(ids) -> dict[int, User]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}

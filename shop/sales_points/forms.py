@@ -1,0 +1,120 @@
+"""Forms of the trade department's registry of sales points."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FloatField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from shop.core import admin_units
+from shop.core.forms import WholeNumberField, at_most, required
+from shop.sales_points.models import LocationType, OperatorKind, PointStatus, PointTier
+
+TIER_LABELS = {PointTier.CENTRE: _l("Provincial OCOP centre"), PointTier.POINT: _l("Introduction and sales point")}
+STATUS_LABELS = {PointStatus.PLANNED: _l("Planned"), PointStatus.OPEN: _l("Open"),
+                 PointStatus.SUSPENDED: _l("Suspended"), PointStatus.CLOSED: _l("Closed")}
+LOCATION_LABELS = {
+    LocationType.STATION_AIRPORT_PORT: _l("Station, airport, bus station or port"),
+    LocationType.HIGHWAY_REST_STOP: _l("Expressway or highway station or rest stop"),
+    LocationType.SHOPPING_CENTRE_MARKET: _l("Shopping centre, supermarket or market"),
+    LocationType.TOURIST_RESTAURANT_HOTEL: _l("Tourist area, restaurant or hotel"),
+    LocationType.CRAFT_VILLAGE: _l("Craft village or traditional craft village"),
+    LocationType.COMMERCIAL_CENTRE_INDUSTRIAL: _l("Commercial service centre or industrial zone"),
+    LocationType.FAIR_EXHIBITION: _l("Fair, exhibition or product showcase centre"),
+    LocationType.POST_OFFICE: _l("Post office or commune cultural post office (Decision 950)"),
+}
+OPERATOR_LABELS = {OperatorKind.ORGANISATION: _l("Organisation"), OperatorKind.PERSON: _l("Person")}
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class DecimalNumberField(FloatField):
+    """A float field whose parse error speaks the user's language."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            valuelist = [valuelist[0].strip().replace(",", ".")]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a number, e.g. 10.9468.")) from None
+
+
+class LocalDateField(DateField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a date.")) from None
+        if self.data is None and valuelist and valuelist[0].strip():
+            raise ValueError(_l("Enter a date."))
+
+
+class LocalTimeField(TimeField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a time such as 07:30.")) from None
+        if self.data is None and valuelist and valuelist[0].strip():
+            raise ValueError(_l("Enter a time such as 07:30."))
+
+
+class PointForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[required(), at_most(20)])
+    name = StringField(_l("Name"), validators=[required(), at_most(200)])
+    tier = SelectField(_l("Tier"), choices=_choices((t.value, label) for t, label in TIER_LABELS.items()),
+                       default=PointTier.POINT.value)
+    location_types = SelectMultipleField(
+        _l("Kinds of place (Decisions 920 and 950)"),
+        choices=_choices((t.value, label) for t, label in LOCATION_LABELS.items()),
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    ward_code = SelectField(_l("Commune or ward"), coerce=int, validators=[Optional()])
+    former_district = SelectField(_l("Former district (for history)"))
+    street = StringField(_l("Street address"), validators=[at_most(200)])
+    latitude = DecimalNumberField(_l("Latitude"), validators=[Optional()])
+    longitude = DecimalNumberField(_l("Longitude"), validators=[Optional()])
+    floor_area_m2 = WholeNumberField(_l("Floor area (m²)"), validators=[Optional()])
+    opens_at = LocalTimeField(_l("Opens at"), validators=[Optional()])
+    closes_at = LocalTimeField(_l("Closes at"), validators=[Optional()])
+    phone = StringField(_l("Phone"), validators=[at_most(20)])
+    operator_kind = SelectField(_l("Operator"), choices=_choices(
+        [("", _l("Not recorded"))] + [(k.value, label) for k, label in OPERATOR_LABELS.items()]))
+    operator_name = StringField(_l("Operator name"), validators=[at_most(200)])
+    operator_registration_no = StringField(_l("Business registration number"), validators=[at_most(40)])
+    opened_on = LocalDateField(_l("Opening date"), validators=[Optional()])
+
+    def __init__(self, *args, province_code: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ward_code.choices = _choices([(0, _l("Not recorded"))] + admin_units.wards(province_code))
+        self.former_district.choices = _choices([("", _l("None"))] + list(admin_units.FORMER_DISTRICTS.items()))
+
+    def values(self) -> dict:
+        """The service's keyword arguments."""
+        return {"code": self.code.data, "name": self.name.data, "tier": self.tier.data,
+                "location_types": self.location_types.data or [], "ward_code": self.ward_code.data or None,
+                "former_district": self.former_district.data or None, "street": self.street.data,
+                "latitude": self.latitude.data, "longitude": self.longitude.data,
+                "floor_area_m2": self.floor_area_m2.data, "opens_at": self.opens_at.data,
+                "closes_at": self.closes_at.data, "phone": self.phone.data,
+                "operator_kind": self.operator_kind.data or None, "operator_name": self.operator_name.data,
+                "operator_registration_no": self.operator_registration_no.data, "opened_on": self.opened_on.data}
+
+
+class StatusForm(FlaskForm):
+    to_status = SelectField(_l("New status"), choices=_choices((s.value, label) for s, label in STATUS_LABELS.items()))
+    reason = TextAreaField(_l("Reason"), validators=[required(), at_most(500)])
+
+
+class ManagerForm(FlaskForm):
+    email = StringField(_l("Email of a point manager account"), validators=[required(), at_most(254)])
