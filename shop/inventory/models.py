@@ -177,3 +177,58 @@ class CounterSaleLine(db.Model):
     @property
     def total_vnd(self) -> int:
         return self.quantity * self.unit_price_vnd
+
+
+class TransferStatus(StrEnum):
+    DRAFT = "draft"
+    SHIPPED = "shipped"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+class Transfer(db.Model):
+    """Goods sent from one point to another. Between shipping and receiving the units are on no point's shelf:
+    the origin's transfer_out rows took them off, the destination's transfer_in rows (or the origin's return rows
+    for rejected units or a cancellation) put them back on."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)  # DN-TT-01-CK-000001
+    from_point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id"), nullable=False, index=True)
+    to_point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id"), nullable=False, index=True)
+    status: Mapped[TransferStatus] = enum_column(TransferStatus, nullable=False, default=TransferStatus.DRAFT)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    from_point: Mapped[SalesPoint] = relationship(foreign_keys=[from_point_id])
+    to_point: Mapped[SalesPoint] = relationship(foreign_keys=[to_point_id])
+    created_by: Mapped[User] = relationship()
+    lines: Mapped[list["TransferLine"]] = relationship(back_populates="transfer", order_by="TransferLine.id",
+                                                       cascade="all, delete-orphan")
+
+    __table_args__ = (sa.CheckConstraint("from_point_id <> to_point_id", name="transfer_between_two_points"),)
+
+
+class TransferLine(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(sa.ForeignKey("transfer.id", ondelete="CASCADE"), nullable=False,
+                                             index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), nullable=False, index=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lot.id"), nullable=False)
+    quantity_shipped: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    quantity_accepted: Mapped[int | None] = mapped_column(sa.Integer)  # None until received
+    quantity_rejected: Mapped[int | None] = mapped_column(sa.Integer)
+    rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    transfer: Mapped[Transfer] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+    lot: Mapped[Lot] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("quantity_shipped > 0", name="quantity_shipped_positive"),
+        sa.CheckConstraint("quantity_accepted IS NULL OR quantity_accepted >= 0", name="accepted_not_negative"),
+        sa.CheckConstraint("quantity_rejected IS NULL OR quantity_rejected >= 0", name="rejected_not_negative"),
+    )

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from shop.catalog.models import Product
 from shop.certification.queries import certified_stars_subquery
 from shop.extensions import db
-from shop.inventory.models import Lot, StockLevel, StockMovement
+from shop.inventory.models import Lot, StockLevel, StockMovement, Transfer, TransferLine, TransferStatus
 from shop.sales_points.models import SalesPoint
 
 
@@ -83,3 +83,14 @@ def movements_for(point: SalesPoint, limit: int | None = None) -> list[StockMove
     return list(db.session.scalars(
         sa.select(StockMovement).where(StockMovement.point_id == point.id)
         .order_by(StockMovement.occurred_at.desc(), StockMovement.id.desc()).limit(limit)))
+
+
+
+def in_transit_for(point: SalesPoint) -> list[TransferLine]:
+    """Lines shipped but not yet received or cancelled, sent from or to the point, oldest shipment first."""
+    return list(db.session.scalars(
+        sa.select(TransferLine).join(Transfer, Transfer.id == TransferLine.transfer_id)
+        .where(Transfer.status == TransferStatus.SHIPPED,
+               sa.or_(Transfer.from_point_id == point.id, Transfer.to_point_id == point.id))
+        .options(joinedload(TransferLine.transfer), joinedload(TransferLine.product), joinedload(TransferLine.lot))
+        .order_by(Transfer.shipped_at, Transfer.id, TransferLine.id)))

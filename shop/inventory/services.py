@@ -28,6 +28,9 @@ from shop.inventory.models import (
     PaymentMethod,
     StockLevel,
     StockMovement,
+    Transfer,
+    TransferLine,
+    TransferStatus,
 )
 from shop.sales_points.models import PointStatus, SalesPoint
 
@@ -366,3 +369,204 @@ def _next_number(point_id: int, kind: str) -> int:
         sa.update(DocumentCounter).where(DocumentCounter.point_id == point_id, DocumentCounter.kind == kind)
         .values(last_number=DocumentCounter.last_number + 1).returning(DocumentCounter.last_number)
         .execution_options(synchronize_session=False)).scalar_one()
+
+
+
+# ----------------------------------------------------------------------------------------------- reservations
+
+def _reserve(changes: Iterable[_Change]) -> bool:
+    """Like _apply, but moves `reserved` (never above on_hand); all or nothing, in level id order."""
+    done: list[_Change] = []
+    for change in sorted(changes, key=lambda c: c.level_id):
+        statement = (sa.update(StockLevel).where(StockLevel.id == change.level_id)
+                     .values(reserved=StockLevel.reserved + change.delta)
+                     .execution_options(synchronize_session=False))
+        if change.delta > 0:
+            statement = statement.where(StockLevel.on_hand - StockLevel.reserved >= change.delta)
+        else:
+            statement = statement.where(StockLevel.reserved + change.delta >= 0)
+        if db.session.execute(statement).rowcount != 1:
+            for applied in done:
+                db.session.execute(sa.update(StockLevel).where(StockLevel.id == applied.level_id)
+                                   .values(reserved=StockLevel.reserved - applied.delta)
+                                   .execution_options(synchronize_session=False))
+            _refresh(c.level_id for c in done)
+            return False
+        done.append(change)
+    _refresh(c.level_id for c in done)
+    return True
+
+
+def reserve_lines(point: SalesPoint, lines: list[tuple[Product, int]], *, reference: str,
+                  actor) -> list[tuple[StockLevel, int]]:
+    """Hold stock for an order, all lines or none, first-expired-first-out among sellable lots. Reserving moves
+    no goods, so it writes no ledger row; fulfilment does."""
+    _check_actor(actor)
+    day = today()
+    wanted: dict[int, int] = {}
+    products: dict[int, Product] = {}
+    for product, quantity in lines:
+        wanted[product.id] = wanted.get(product.id, 0) + _check_quantity(quantity)
+        products[product.id] = product
+    if not wanted:
+        raise DomainError(str(_l("The order has no lines.")), field="lines", code="empty_order")
+    for product_id in sorted(wanted):
+        _check_basis(products[product_id], day)
+    for _attempt in range(MAX_ATTEMPTS):
+        plan = _plan_fefo(point.id, wanted, products, day)
+        if _reserve([_Change(level_id, quantity) for level_id, _lot, quantity in plan]):
+            break
+    else:
+        raise Conflict(str(_l("The stock is changing too fast; please try again.")), code="busy")
+    db.session.flush()
+    audit_trail.record("inventory.stock_reserved", point, actor=actor, reference=reference,
+                       lines=[[level_id, quantity] for level_id, _lot, quantity in plan])
+    return [(db.session.get(StockLevel, level_id), quantity) for level_id, _lot, quantity in plan]
+
+
+def reserve_stock(point: SalesPoint, product: Product, quantity: int, *, reference: str,
+                  actor) -> list[tuple[StockLevel, int]]:
+    return reserve_lines(point, [(product, quantity)], reference=reference, actor=actor)
+
+
+def release_reservation(level: StockLevel, quantity: int, *, reference: str | None = None, actor) -> None:
+    """Give reserved units back to the shelf (an order cancelled). No ledger row: on_hand does not change."""
+    _check_actor(actor)
+    _check_quantity(quantity)
+    if not _reserve([_Change(level.id, -quantity)]):
+        raise Conflict(str(_l("Fewer units are reserved than you are trying to release.")), field="quantity",
+                       code="not_reserved")
+    audit_trail.record("inventory.reservation_released", level, actor=actor, reference=reference, quantity=quantity)
+
+
+def fulfil_reservation(level: StockLevel, quantity: int, *, reference: str, actor) -> StockMovement:
+    """Reserved units leave with the order: on_hand and reserved go down together, with one ledger row."""
+    _check_actor(actor)
+    _check_quantity(quantity)
+    done = db.session.execute(
+        sa.update(StockLevel).where(StockLevel.id == level.id, StockLevel.reserved >= quantity)
+        .values(on_hand=StockLevel.on_hand - quantity, reserved=StockLevel.reserved - quantity)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    _refresh([level.id])
+    if not done:
+        raise Conflict(str(_l("Fewer units are reserved than you are trying to fulfil.")), field="quantity",
+                       code="not_reserved")
+    movement = _movement(level, -quantity, MovementKind.ORDER_FULFILMENT, actor, reference=reference)
+    db.session.flush()
+    audit_trail.record("inventory.reservation_fulfilled", movement, actor=actor, reference=reference,
+                       quantity=quantity)
+    return movement
+
+
+# -------------------------------------------------------------------------------------------------- transfers
+
+def create_transfer(from_point: SalesPoint, to_point: SalesPoint, lines: list[tuple[Product, Lot, int]], *,
+                    actor, note: str | None = None) -> Transfer:
+    """A draft: nothing moves yet. Whether the origin has the stock is checked when it ships."""
+    _check_actor(actor)
+    if from_point.id == to_point.id:
+        raise DomainError(str(_l("A transfer must go to another sales point.")), field="to_point",
+                          code="same_point")
+    if not lines:
+        raise DomainError(str(_l("The transfer has no lines.")), field="lines", code="empty_transfer")
+    transfer = Transfer(number=f"{from_point.code}-CK-{_next_number(from_point.id, 'transfer'):06d}",
+                        from_point_id=from_point.id, to_point_id=to_point.id, status=TransferStatus.DRAFT,
+                        created_by_id=actor.id, created_at=utcnow(), note=(nfc(note) or "").strip() or None)
+    for product, lot, quantity in lines:
+        _check_quantity(quantity)
+        if lot.product_id != product.id:
+            raise DomainError(str(_l("This lot belongs to another product.")), field="lines", code="lot_mismatch")
+        transfer.lines.append(TransferLine(product_id=product.id, lot_id=lot.id, quantity_shipped=quantity))
+    db.session.add(transfer)
+    db.session.flush()
+    audit_trail.record("inventory.transfer_created", transfer, actor=actor, number=transfer.number)
+    return transfer
+
+
+def ship_transfer(transfer: Transfer, *, actor) -> Transfer:
+    """The goods leave the origin (one transfer_out row per line) and are in transit."""
+    _check_actor(actor)
+    if transfer.status != TransferStatus.DRAFT:
+        raise Conflict(str(_l("Only a draft transfer can be shipped.")), field="status", code="not_draft")
+    planned = []
+    for line in transfer.lines:
+        level = _level_for(transfer.from_point_id, line.product_id, line.lot_id, create=False)
+        if level is None:
+            raise Conflict(str(_l("Lot %(code)s: not enough available stock at the origin.", code=line.lot.lot_code)),
+                           field="lines", code="insufficient_stock")
+        planned.append((level, line))
+    if not _apply([_Change(level.id, -line.quantity_shipped) for level, line in planned]):
+        raise Conflict(str(_l("Not enough available stock at the origin for this transfer.")), field="lines",
+                       code="insufficient_stock")
+    for level, line in planned:
+        _movement(level, -line.quantity_shipped, MovementKind.TRANSFER_OUT, actor, reference=transfer.number)
+    transfer.status, transfer.shipped_at = TransferStatus.SHIPPED, utcnow()
+    db.session.flush()
+    audit_trail.record("inventory.transfer_shipped", transfer, actor=actor, number=transfer.number)
+    return transfer
+
+
+def receive_transfer(transfer: Transfer, accepted: dict[int, tuple[int, int, str | None]], *,
+                     actor) -> Transfer:
+    """Accepted units go onto the destination's shelf (transfer_in). Rejected units, with a reason, go back to the
+    origin (a return row there): they were never the destination's. Every line must be accounted for exactly."""
+    _check_actor(actor)
+    if transfer.status != TransferStatus.SHIPPED:
+        raise Conflict(str(_l("Only a shipped transfer can be received.")), field="status", code="not_shipped")
+    decided = []
+    for line in transfer.lines:
+        if line.id not in accepted:
+            raise DomainError(str(_l("Give the accepted and rejected quantities of every line.")),
+                              field="accepted", code="line_missing")
+        ok, rejected, reason = accepted[line.id]
+        for value in (ok, rejected):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise DomainError(str(_l("A quantity must be a whole number, zero or more.")), field="accepted",
+                                  code="invalid_quantity")
+        if ok + rejected != line.quantity_shipped:
+            raise DomainError(str(_l("Lot %(code)s: accepted and rejected must add up to the %(shipped)s shipped.",
+                                     code=line.lot.lot_code, shipped=line.quantity_shipped)),
+                              field="accepted", code="quantity_mismatch")
+        reason = (nfc(reason) or "").strip() or None
+        if rejected and not reason:
+            raise DomainError(str(_l("Give the reason for rejecting units.")), field="rejection_reason",
+                              code="reason_required")
+        decided.append((line, ok, rejected, reason))
+    changes, rows = [], []
+    for line, ok, rejected, reason in decided:
+        if ok:
+            level = _level_for(transfer.to_point_id, line.product_id, line.lot_id, create=True)
+            changes.append(_Change(level.id, ok))
+            rows.append((level, ok, MovementKind.TRANSFER_IN, None))
+        if rejected:
+            level = _level_for(transfer.from_point_id, line.product_id, line.lot_id, create=True)
+            changes.append(_Change(level.id, rejected))
+            rows.append((level, rejected, MovementKind.RETURN, reason))
+        line.quantity_accepted, line.quantity_rejected, line.rejection_reason = ok, rejected, reason
+    _apply(changes)  # only additions: cannot fail
+    for level, quantity, kind, reason in rows:
+        _movement(level, quantity, kind, actor, reference=transfer.number, note=reason)
+    transfer.status, transfer.received_at = TransferStatus.RECEIVED, utcnow()
+    db.session.flush()
+    audit_trail.record("inventory.transfer_received", transfer, actor=actor, number=transfer.number,
+                       lines=[[line.id, ok, rejected] for line, ok, rejected, _ in decided])
+    return transfer
+
+
+def cancel_transfer(transfer: Transfer, *, actor) -> Transfer:
+    """A draft is simply cancelled; a shipped transfer's goods return to the origin (return rows)."""
+    _check_actor(actor)
+    if transfer.status not in (TransferStatus.DRAFT, TransferStatus.SHIPPED):
+        raise Conflict(str(_l("A received or cancelled transfer cannot be cancelled.")), field="status",
+                       code="not_cancellable")
+    if transfer.status == TransferStatus.SHIPPED:
+        levels = [(_level_for(transfer.from_point_id, line.product_id, line.lot_id, create=True), line)
+                  for line in transfer.lines]
+        _apply([_Change(level.id, line.quantity_shipped) for level, line in levels])
+        for level, line in levels:
+            _movement(level, line.quantity_shipped, MovementKind.RETURN, actor, reference=transfer.number,
+                      note="transfer cancelled")
+    transfer.status, transfer.cancelled_at = TransferStatus.CANCELLED, utcnow()
+    db.session.flush()
+    audit_trail.record("inventory.transfer_cancelled", transfer, actor=actor, number=transfer.number)
+    return transfer

@@ -1,62 +1,17 @@
 """Real threads, each with its own session and transaction, against a file SQLite database (or PostgreSQL when
 TEST_DATABASE_URL is set): concurrent sales never oversell, never make stock negative, never lose a movement."""
-import threading
 
-import pytest
 import sqlalchemy as sa
 
 from shop.accounts.models import Role, User
 from shop.catalog.models import Product
-from shop.core.errors import DomainError
 from shop.extensions import db
 from shop.inventory import queries
 from shop.inventory.models import CounterSale, StockLevel, StockMovement
 from shop.inventory.services import adjust_stock, sell_at_counter
 from shop.sales_points.models import SalesPoint
-from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_point, make_product, make_user
-from tests.inventory.conftest import receive
-
-
-@pytest.fixture
-def shared_app(make_app, tmp_path):
-    if TEST_DATABASE_URL:
-        return make_app()
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/c.sqlite")
-    with app.app_context():
-        db.create_all()
-    return app
-
-
-def run_in_threads(app, count: int, work) -> tuple[list, list]:
-    """Start `count` threads at once; each runs work(n) in its own app context and commits. Returns
-    (results, refusals); any other exception fails the test."""
-    barrier = threading.Barrier(count)
-    results, refusals, crashes = [], [], []
-
-    def target(n: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                result = work(n)
-                db.session.commit()
-                results.append(result)
-            except DomainError as error:
-                db.session.rollback()
-                refusals.append(error.code)
-            except Exception as error:  # noqa: BLE001 - reported below, with the others
-                db.session.rollback()
-                crashes.append(repr(error))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not crashes, crashes
-    return results, refusals
+from tests.inventory.conftest import receive, run_in_threads
 
 
 def test_eight_counter_sales_of_one_unit_share_a_stock_of_five(shared_app):
