@@ -300,15 +300,8 @@ def sell_at_counter(point: SalesPoint, lines: list[tuple[Product, int]], *, paym
     except ValueError:
         raise DomainError(str(_l("Choose a payment method: cash, card or bank transfer.")), field="payment_method",
                           code="invalid_payment_method") from None
-    wanted: dict[int, int] = {}
-    products: dict[int, Product] = {}
-    for product, quantity in lines:
-        wanted[product.id] = wanted.get(product.id, 0) + _check_quantity(quantity)
-        products[product.id] = product
-    if not wanted:
-        raise DomainError(str(_l("The sale has no lines.")), field="lines", code="empty_sale")
-    for product_id in sorted(wanted):
-        _check_basis(products[product_id], day)
+    wanted, products = _wanted_quantities(lines, day, empty=DomainError(
+        str(_l("The sale has no lines.")), field="lines", code="empty_sale"))
 
     for _attempt in range(MAX_ATTEMPTS):
         plan = _plan_fefo(point.id, wanted, products, day)
@@ -333,6 +326,22 @@ def sell_at_counter(point: SalesPoint, lines: list[tuple[Product, int]], *, paym
     audit_trail.record("inventory.counter_sale", sale, actor=actor, point_id=point.id, number=number,
                        total_vnd=sale.total_vnd, payment_method=payment_method.value)
     return sale
+
+
+def _wanted_quantities(lines: list[tuple[Product, int]], day: date, *, empty: DomainError
+                       ) -> tuple[dict[int, int], dict[int, Product]]:
+    """Quantities per product (a product on two lines counts once), each checked, each product allowed for
+    sale today; `empty` is raised when there is no line."""
+    wanted: dict[int, int] = {}
+    products: dict[int, Product] = {}
+    for product, quantity in lines:
+        wanted[product.id] = wanted.get(product.id, 0) + _check_quantity(quantity)
+        products[product.id] = product
+    if not wanted:
+        raise empty
+    for product_id in sorted(wanted):
+        _check_basis(products[product_id], day)
+    return wanted, products
 
 
 def _plan_fefo(point_id: int, wanted: dict[int, int], products: dict[int, Product],
@@ -403,15 +412,8 @@ def reserve_lines(point: SalesPoint, lines: list[tuple[Product, int]], *, refere
     no goods, so it writes no ledger row; fulfilment does."""
     _check_actor(actor)
     day = today()
-    wanted: dict[int, int] = {}
-    products: dict[int, Product] = {}
-    for product, quantity in lines:
-        wanted[product.id] = wanted.get(product.id, 0) + _check_quantity(quantity)
-        products[product.id] = product
-    if not wanted:
-        raise DomainError(str(_l("The order has no lines.")), field="lines", code="empty_order")
-    for product_id in sorted(wanted):
-        _check_basis(products[product_id], day)
+    wanted, products = _wanted_quantities(lines, day, empty=DomainError(
+        str(_l("The order has no lines.")), field="lines", code="empty_order"))
     for _attempt in range(MAX_ATTEMPTS):
         plan = _plan_fefo(point.id, wanted, products, day)
         if _reserve([_Change(level_id, quantity) for level_id, _lot, quantity in plan]):
