@@ -13,14 +13,14 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from shop.accounts.models import Role
-from shop.accounts.services import create_user, get_user_by_email
+from shop.accounts.services import create_api_token, create_user, get_user_by_email
 from shop.core.errors import DomainError
 from shop.extensions import db
+from shop.inventory.cli import inventory_cli
 from shop.producers.queries import get_by_slug
 from shop.producers.services import attach_member
 from shop.sales_points.queries import get_by_code
 from shop.sales_points.services import assign_manager
-from shop.inventory.cli import inventory_cli
 from shop.search.cli import search_cli
 from shop.seeding import ensure_scale_allowed, scale_steps, seed_demo, seed_scale
 
@@ -95,6 +95,20 @@ def users_create(email: str, role: str, password: str | None, full_name: str, pr
     manages = [producer.name] if producer else [point.code for point in points]
     suffix = f" ({', '.join(manages)})." if manages else "."
     click.echo(f"Created the {role.value} account {user.email}{suffix}")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, e.g. 'POS tablet at DN-XL-01'.")
+def users_token(email: str, name: str) -> None:
+    """Create a bearer token for the JSON API (Authorization: Bearer …). The secret is printed once."""
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account has the email {email.strip().lower()}.")
+    with unit_of_work():
+        _token, secret = create_api_token(user, name)
+    click.echo(f"API token for {user.email} ({user.role.value}); keep it secret, it is not shown again:")
+    click.echo(secret)
 
 
 # --- seed --------------------------------------------------------------------------------------------------

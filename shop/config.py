@@ -45,6 +45,12 @@ class DefaultConfig:
     # Storefront pages kept per process for anonymous visitors (0 turns the cache off).
     PAGE_CACHE_SIZE = 512
 
+    # Stock: alerts and the storefront's availability bands.
+    LOW_STOCK_THRESHOLD = 5          # default per point and product; managers set their own per product
+    EXPIRY_ALERT_DAYS = 30           # lots expiring within this many days are flagged
+    CERTIFICATE_ALERT_DAYS = 90      # certificates of products on the shelf expiring within this many days
+    FEW_LEFT_THRESHOLD = 5           # storefront: "few left" at or below this many available units
+
     PER_PAGE = 24
     MAX_PER_PAGE = 100
     SEARCH_ENABLED = True

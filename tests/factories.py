@@ -8,8 +8,9 @@ from shop.accounts.services import create_user
 from shop.catalog.services import create_product
 from shop.certification.services import record_certificate
 from shop.core.clock import today
+from shop.inventory.services import receive_stock
 from shop.producers.services import create_producer
-from shop.sales_points.services import create_point
+from shop.sales_points.services import assign_manager, create_point
 
 _seq = itertools.count(1)
 DONG_NAI = 75
@@ -56,3 +57,20 @@ def make_point(code: str | None = None, **kw):
                   "province_code": DONG_NAI, "ward_code": PHU_HOA, "former_district": "dinh-quan", "status": "open"}
     fields.update(kw)
     return create_point(**fields)
+
+
+def make_stock(point, product, actor, *, lot_code="L1", quantity=10, produced_days_ago=10, expires_in_days=180, **kw):
+    """Goods received at `point` (a receipt through the service, so the ledger has its row)."""
+    fields = {"lot_code": lot_code, "production_date": today() - timedelta(days=produced_days_ago),
+              "expiry_date": None if expires_in_days is None else today() + timedelta(days=expires_in_days),
+              "quantity": quantity, "unit_cost_vnd": 80_000, "delivery_note": "PGH-001", "actor": actor}
+    fields.update(kw)
+    return receive_stock(point, product, **fields)
+
+
+def make_point_manager(*points, email: str | None = None, **kw):
+    """A point-manager account managing `points`."""
+    user = make_user(Role.POINT_MANAGER, email=email, **kw)
+    for point in points:
+        assign_manager(point, user)
+    return user

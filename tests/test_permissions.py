@@ -8,7 +8,9 @@ from tests.conftest import csrf_token, login
 from tests.factories import make_user
 
 # Which roles each area admits (admins are admitted everywhere).
+# Checked in this order: "_point_manage" before "_manage".
 AREAS = {
+    "_point_manage": {"point_manager", "trade_officer"},
     "_manage": {"producer", "point_manager"},
     "_department": {"trade_officer"},
     "_admin": set(),

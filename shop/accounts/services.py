@@ -1,11 +1,13 @@
 """Account use cases. They flush; the caller commits."""
+import hashlib
+import secrets
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shop.accounts.models import Role, User
+from shop.accounts.models import ApiToken, Role, User
 from shop.core import audit_trail
 from shop.core.errors import Conflict, DomainError
 from shop.core.models import utcnow
@@ -29,6 +31,14 @@ def init_app(app: Flask) -> None:
     def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(user_id))
         return user if user and user.is_active else None
+
+    @login_manager.request_loader
+    def load_user_from_token(req) -> User | None:
+        # Only the JSON API takes bearer tokens; pages use the session cookie (and CSRF).
+        header = req.headers.get("Authorization", "")
+        if not req.path.startswith("/api/") or not header.lower().startswith("bearer "):
+            return None
+        return user_for_api_token(header[7:].strip())
 
 
 def normalise_email(email: str) -> str:
@@ -94,3 +104,48 @@ def set_password(user: User, password: str, actor: User | None = None) -> None:
     audit_trail.record("accounts.password_changed", user, actor=actor)
 
 
+
+
+# --- API tokens ------------------------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "ocop_"
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_token(user: User, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns it with its secret, which is not stored and cannot be shown again."""
+    name = (nfc(name) or "").strip()
+    if not name:
+        raise DomainError(str(_l("Give the token a name (what it is for).")), field="name", code="name_required")
+    if not user.is_active:
+        raise DomainError(str(_l("This account is disabled.")), field="email", code="account_disabled")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name[:80], token_hash=_token_hash(secret), created_at=utcnow())
+    db.session.add(token)
+    db.session.flush()
+    audit_trail.record("accounts.api_token_created", token, actor=actor or user, user_id=user.id, name=token.name)
+    return token, secret
+
+
+def user_for_api_token(secret: str) -> User | None:
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(secret),
+                                                        ApiToken.revoked_at.is_(None)))
+    if token is None:
+        return None
+    user = db.session.get(User, token.user_id)
+    return user if user and user.is_active else None
+
+
+def revoke_api_token(token: ApiToken, actor: User | None = None) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit_trail.record("accounts.api_token_revoked", token, actor=actor)
+
+
+def api_tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))

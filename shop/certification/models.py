@@ -1,11 +1,11 @@
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Product
-from shop.core.models import TimestampMixin, enum_column
+from shop.core.models import TimestampMixin, UTCDateTime, enum_column, utcnow
 from shop.extensions import db
 
 # Star bands of the OCOP rating (1048/QĐ-TTg, kept by 148/QĐ-TTg): stars -> (lowest score, highest score).
@@ -82,3 +82,50 @@ class Certificate(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Certificate {self.decision_no} {self.stars}★ product={self.product_id}>"
+
+
+class BasisCriterion(StrEnum):
+    """Qualifying bases other than an OCOP certificate (P-01), criteria P-02…P-04 of Decision 950."""
+
+    KEY_PRODUCT = "key_product"                # P-02: on the province's key-product list
+    TYPICAL_RURAL = "typical_rural"            # P-03: typical rural-industry or rural-agriculture product
+    LOCAL_SPECIALITY = "local_speciality"      # P-04: characteristic local speciality / potential product
+
+
+BASIS_CRITERION_CODES = {BasisCriterion.KEY_PRODUCT: "P-02", BasisCriterion.TYPICAL_RURAL: "P-03",
+                         BasisCriterion.LOCAL_SPECIALITY: "P-04"}
+
+
+class QualifyingBasis(db.Model):
+    """A trade-department decision that lets a product without a 3★+ certificate be sold at OCOP points."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), nullable=False, index=True)
+    criterion: Mapped[BasisCriterion] = enum_column(BasisCriterion, nullable=False)
+    reference: Mapped[str] = mapped_column(sa.String(120), nullable=False)  # list, record or decision number
+    justification: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    valid_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    valid_until: Mapped[date | None] = mapped_column(sa.Date)  # None: until revoked
+    revoked_on: Mapped[date | None] = mapped_column(sa.Date)
+    revocation_reason: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    product: Mapped[Product] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("valid_until IS NULL OR valid_until >= valid_from", name="basis_valid_after_start"),
+    )
+
+    @property
+    def criterion_code(self) -> str:
+        return BASIS_CRITERION_CODES[self.criterion]
+
+    def is_valid_on(self, day: date) -> bool:
+        return (self.valid_from <= day and (self.valid_until is None or self.valid_until >= day)
+                and (self.revoked_on is None or self.revoked_on > day))
+
+    @classmethod
+    def valid_on_clause(cls, day: date):
+        return sa.and_(cls.valid_from <= day, sa.or_(cls.valid_until.is_(None), cls.valid_until >= day),
+                       sa.or_(cls.revoked_on.is_(None), cls.revoked_on > day))

@@ -4,7 +4,14 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from shop.catalog.models import Product
-from shop.certification.models import STAR_BANDS, VALIDITY_MONTHS, Certificate, IssuingLevel
+from shop.certification.models import (
+    STAR_BANDS,
+    VALIDITY_MONTHS,
+    BasisCriterion,
+    Certificate,
+    IssuingLevel,
+    QualifyingBasis,
+)
 from shop.certification.queries import certificate_history
 from shop.core import audit_trail
 from shop.core.clock import add_months, today
@@ -71,3 +78,44 @@ def withdraw_certificate(certificate: Certificate, *, decision_no: str, reason: 
     audit_trail.record("certification.certificate_withdrawn", certificate, actor=actor, decision_no=decision_no,
                        reason=reason)
     return certificate
+
+
+def record_basis(product: Product, *, criterion: BasisCriterion | str, reference: str, justification: str,
+                 valid_from: date | None = None, valid_until: date | None = None, actor) -> QualifyingBasis:
+    """Record that the product may be sold at OCOP points on a basis of P-02…P-04 (a trade officer's decision)."""
+    try:
+        criterion = BasisCriterion(criterion)
+    except ValueError:
+        raise DomainError(str(_l("Choose the criterion (P-02, P-03 or P-04).")), field="criterion",
+                          code="invalid_criterion") from None
+    reference = (nfc(reference) or "").strip()
+    justification = (nfc(justification) or "").strip()
+    if not reference:
+        raise DomainError(str(_l("Give the list, record or decision this basis comes from.")), field="reference",
+                          code="reference_required")
+    if not justification:
+        raise DomainError(str(_l("Give the justification.")), field="justification", code="justification_required")
+    valid_from = valid_from or today()
+    if valid_until is not None and valid_until < valid_from:
+        raise DomainError(str(_l("The end of validity is before its start.")), field="valid_until",
+                          code="invalid_dates")
+    basis = QualifyingBasis(product_id=product.id, criterion=criterion, reference=reference,
+                            justification=justification, valid_from=valid_from, valid_until=valid_until,
+                            recorded_by_id=actor.id)
+    db.session.add(basis)
+    db.session.flush()
+    audit_trail.record("certification.basis_recorded", basis, actor=actor, product_id=product.id,
+                       criterion=criterion.value, reference=reference)
+    return basis
+
+
+def revoke_basis(basis: QualifyingBasis, *, reason: str, actor, on: date | None = None) -> QualifyingBasis:
+    reason = (nfc(reason) or "").strip()
+    if not reason:
+        raise DomainError(str(_l("Give the reason for revoking.")), field="reason", code="reason_required")
+    if basis.revoked_on is not None:
+        raise DomainError(str(_l("This basis is already revoked.")), code="already_revoked")
+    basis.revoked_on, basis.revocation_reason = on or today(), reason
+    db.session.flush()
+    audit_trail.record("certification.basis_revoked", basis, actor=actor, reason=reason)
+    return basis

@@ -166,17 +166,55 @@ class CounterSaleLine(db.Model):
     lot_code: Mapped[str] = mapped_column(sa.String(60), nullable=False)
     quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     unit_price_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    quantity_returned: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
 
     sale: Mapped[CounterSale] = relationship(back_populates="lines")
 
     __table_args__ = (
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("unit_price_vnd >= 0", name="unit_price_not_negative"),
+        sa.CheckConstraint("quantity_returned >= 0 AND quantity_returned <= quantity", name="returned_within_sold"),
     )
 
     @property
     def total_vnd(self) -> int:
         return self.quantity * self.unit_price_vnd
+
+
+class CounterReturn(db.Model):
+    """A customer bringing back goods bought at the counter: the money refunded and, per line, whether the units
+    went back on the shelf (a `return` row) or not (a `return` row followed by a damaged write-off)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)  # DN-XL-01-TH-000001
+    sale_id: Mapped[int] = mapped_column(sa.ForeignKey("counter_sale.id"), nullable=False, index=True)
+    point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id"), nullable=False, index=True)
+    refund_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    payment_method: Mapped[PaymentMethod] = enum_column(PaymentMethod, nullable=False)  # how the refund was paid
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    restocked: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+
+    sale: Mapped[CounterSale] = relationship()
+    lines: Mapped[list["CounterReturnLine"]] = relationship(back_populates="counter_return",
+                                                            order_by="CounterReturnLine.id",
+                                                            cascade="all, delete-orphan")
+
+    __table_args__ = (sa.CheckConstraint("refund_vnd >= 0", name="refund_not_negative"),)
+
+
+class CounterReturnLine(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(sa.ForeignKey("counter_return.id", ondelete="CASCADE"), nullable=False,
+                                           index=True)
+    sale_line_id: Mapped[int] = mapped_column(sa.ForeignKey("counter_sale_line.id"), nullable=False)
+    quantity: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    counter_return: Mapped[CounterReturn] = relationship(back_populates="lines")
+    sale_line: Mapped[CounterSaleLine] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
 
 
 class TransferStatus(StrEnum):

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shop.catalog.models import Product
 from shop.certification.models import CertificateStatus
-from shop.certification.queries import certificate_history, current_certificate
+from shop.certification.queries import certificate_history, current_basis, current_certificate
 from shop.core import audit_trail
 from shop.core.clock import format_date, today
 from shop.core.errors import Conflict, DomainError, NotFound
@@ -20,6 +20,8 @@ from shop.core.text import nfc
 from shop.extensions import db
 from shop.inventory.models import (
     AdjustmentReason,
+    CounterReturn,
+    CounterReturnLine,
     CounterSale,
     CounterSaleLine,
     DocumentCounter,
@@ -32,7 +34,7 @@ from shop.inventory.models import (
     TransferLine,
     TransferStatus,
 )
-from shop.sales_points.models import PointStatus, SalesPoint
+from shop.sales_points.models import PointProduct, PointStatus, SalesPoint
 
 MAX_ATTEMPTS = 5  # a sale re-plans its lots when a concurrent transaction took the stock it had planned on
 
@@ -53,9 +55,9 @@ def _check_actor(actor) -> None:
 
 
 def basis_problem(product: Product, day: date) -> str | None:
-    """Why the product may not be stocked or sold on `day`, or None when it has a qualifying basis (for now: a
-    valid certificate of 3 stars or more; the other bases of criteria P-01…P-04 come with the department's work)."""
-    if current_certificate(product.id, day) is not None:
+    """Why the product may not be stocked or sold on `day`, or None when it has a qualifying basis: a valid
+    certificate of 3 stars or more (P-01) or a basis of P-02…P-04 recorded by the trade department."""
+    if current_certificate(product.id, day) is not None or current_basis(product.id, day) is not None:
         return None
     history = certificate_history(product.id)
     latest = history[0] if history else None
@@ -130,6 +132,25 @@ def _level_for(point_id: int, product_id: int, lot_id: int, create: bool) -> Sto
     return level
 
 
+def _carry(point_id: int, product_id: int) -> None:
+    """Goods on a shelf put the product in the point's assortment (what the storefront lists for the point)."""
+    _insert_ignoring_duplicates(PointProduct, {"point_id": point_id, "product_id": product_id})
+
+
+def _lot_problem(lot: Lot, day: date) -> str | None:
+    if lot.is_recalled:
+        return str(_l("Lot %(code)s has been recalled.", code=lot.lot_code))
+    if lot.is_expired_on(day):
+        return str(_l("This lot has already expired."))
+    return None
+
+
+def _check_point_takes_goods(point: SalesPoint, field: str = "point") -> None:
+    if point.status in (PointStatus.CLOSED, PointStatus.SUSPENDED):
+        raise DomainError(str(_l("Sales point %(code)s is closed or suspended and cannot receive goods.",
+                                 code=point.code)), field=field, code="point_not_open")
+
+
 def _movement(level: StockLevel, quantity: int, kind: MovementKind, actor, **fields) -> StockMovement:
     movement = StockMovement(point_id=level.point_id, product_id=level.product_id, lot_id=level.lot_id,
                              quantity=quantity, kind=kind, actor_id=actor.id, occurred_at=utcnow(), **fields)
@@ -145,9 +166,7 @@ def receive_stock(point: SalesPoint, product: Product, *, lot_code: str, product
     """Goods received from a producer, recorded against the delivery note."""
     _check_actor(actor)
     day = today()
-    if point.status in (PointStatus.CLOSED, PointStatus.SUSPENDED):
-        raise DomainError(str(_l("This sales point is closed or suspended and cannot receive goods.")),
-                          field="point", code="point_not_open")
+    _check_point_takes_goods(point)
     _check_quantity(quantity)
     if isinstance(unit_cost_vnd, bool) or not isinstance(unit_cost_vnd, int) or unit_cost_vnd < 0:
         raise DomainError(str(_l("The unit cost must be a whole number of đồng, zero or more.")),
@@ -171,6 +190,7 @@ def receive_stock(point: SalesPoint, product: Product, *, lot_code: str, product
 
     lot = _lot_for(product, lot_code, production_date, expiry_date)
     level = _level_for(point.id, product.id, lot.id, create=True)
+    _carry(point.id, product.id)
     _apply([_Change(level.id, quantity)])
     movement = _movement(level, quantity, MovementKind.RECEIPT, actor, unit_cost_vnd=unit_cost_vnd,
                          reference=delivery_note)
@@ -198,8 +218,9 @@ def _lot_for(product: Product, lot_code: str, production_date: date, expiry_date
     return lot
 
 
-def recall_lot(lot: Lot, *, reason: str, actor) -> Lot:
-    """Mark a lot recalled: no point may sell or receive it any more (stock stays until it is sent back)."""
+def recall_lot(lot: Lot, *, reason: str, actor) -> list[StockMovement]:
+    """Recall a lot: no point may sell or receive it any more, and at every point holding it the units leave the
+    shelf through one `recall` row (reservations on it are released first). The rows are each point's pull list."""
     _check_actor(actor)
     reason = (nfc(reason) or "").strip()
     if not reason:
@@ -208,9 +229,22 @@ def recall_lot(lot: Lot, *, reason: str, actor) -> Lot:
         raise DomainError(str(_l("This lot is already recalled.")), code="already_recalled")
     lot.recalled_at = utcnow()
     lot.recall_reason = reason
+    for _attempt in range(MAX_ATTEMPTS):
+        held = db.session.execute(sa.select(StockLevel.id, StockLevel.on_hand)
+                                  .where(StockLevel.lot_id == lot.id, StockLevel.on_hand > 0)).all()
+        db.session.execute(sa.update(StockLevel).where(StockLevel.lot_id == lot.id, StockLevel.reserved > 0)
+                           .values(reserved=0).execution_options(synchronize_session=False))
+        # Each level must still hold what was read: a sale in between makes us read again.
+        if _apply([_Change(level_id, -on_hand, expected_on_hand=on_hand) for level_id, on_hand in held]):
+            break
+    else:
+        raise Conflict(str(_l("The stock is changing too fast; please try the recall again.")), code="busy")
+    movements = [_movement(db.session.get(StockLevel, level_id), -on_hand, MovementKind.RECALL, actor, note=reason)
+                 for level_id, on_hand in held]
     db.session.flush()
-    audit_trail.record("inventory.lot_recalled", lot, actor=actor, lot_code=lot.lot_code, reason=reason)
-    return lot
+    audit_trail.record("inventory.lot_recalled", lot, actor=actor, lot_code=lot.lot_code, reason=reason,
+                       points=[m.point_id for m in movements])
+    return movements
 
 
 # ----------------------------------------------------------------------------------------------- adjustments
@@ -326,6 +360,65 @@ def sell_at_counter(point: SalesPoint, lines: list[tuple[Product, int]], *, paym
     audit_trail.record("inventory.counter_sale", sale, actor=actor, point_id=point.id, number=number,
                        total_vnd=sale.total_vnd, payment_method=payment_method.value)
     return sale
+
+
+def return_counter_sale(sale: CounterSale, quantities: dict[int, int], *, reason: str, restock: bool,
+                        actor) -> CounterReturn:
+    """A customer brings back goods bought at this point: `quantities` maps sale line id → units returned. The
+    refund is the price paid; units go back on the shelf (a `return` row) or, when they cannot be sold again,
+    come back and are written off as damaged, so the ledger shows both. Never more than was sold."""
+    _check_actor(actor)
+    reason = (nfc(reason) or "").strip()
+    if not reason:
+        raise DomainError(str(_l("Give the reason for the return.")), field="reason", code="reason_required")
+    lines = {line.id: line for line in sale.lines}
+    wanted = {}
+    for line_id, quantity in sorted(quantities.items()):
+        if line_id not in lines:
+            raise DomainError(str(_l("This line is not part of the sale.")), field="lines", code="line_mismatch")
+        if quantity:
+            wanted[line_id] = _check_quantity(quantity, field="lines")
+    if not wanted:
+        raise DomainError(str(_l("Give the quantity returned of at least one line.")), field="lines",
+                          code="empty_return")
+    for line_id, quantity in wanted.items():
+        # Conditional: two returns of the same line at once cannot together exceed what was sold.
+        done = db.session.execute(
+            sa.update(CounterSaleLine).where(CounterSaleLine.id == line_id,
+                                             CounterSaleLine.quantity_returned + quantity <= CounterSaleLine.quantity)
+            .values(quantity_returned=CounterSaleLine.quantity_returned + quantity)
+            .execution_options(synchronize_session=False)).rowcount == 1
+        if not done:
+            db.session.expire(lines[line_id], ["quantity_returned"])
+            raise Conflict(str(_l("%(name)s: more units than were sold (and not yet returned).",
+                                  name=lines[line_id].product_name)), field="lines", code="more_than_sold")
+        db.session.expire(lines[line_id], ["quantity_returned"])
+    number = f"{sale.point.code}-TH-{_next_number(sale.point_id, 'counter_return'):06d}"
+    counter_return = CounterReturn(number=number, sale_id=sale.id, point_id=sale.point_id, reason=reason,
+                                   restocked=bool(restock), payment_method=sale.payment_method, actor_id=actor.id,
+                                   created_at=utcnow(),
+                                   refund_vnd=sum(lines[i].unit_price_vnd * q for i, q in wanted.items()))
+    changes, rows = [], []
+    for line_id, quantity in wanted.items():
+        line = lines[line_id]
+        counter_return.lines.append(CounterReturnLine(sale_line_id=line_id, quantity=quantity))
+        level = _level_for(sale.point_id, line.product_id, line.lot_id, create=True)
+        changes.append(_Change(level.id, quantity))
+        rows.append((level, quantity))
+    _apply(changes)  # only additions: cannot fail
+    for level, quantity in rows:
+        _movement(level, quantity, MovementKind.RETURN, actor, reference=number, note=reason)
+    if not restock:
+        if not _apply([_Change(level.id, -quantity) for level, quantity in rows]):
+            raise Conflict(str(_l("The stock is changing too fast; please try again.")), code="busy")
+        for level, quantity in rows:
+            _movement(level, -quantity, MovementKind.ADJUSTMENT, actor, reason=AdjustmentReason.DAMAGED,
+                      reference=number, note=reason)
+    db.session.add(counter_return)
+    db.session.flush()
+    audit_trail.record("inventory.counter_return", counter_return, actor=actor, number=number, sale=sale.number,
+                       refund_vnd=counter_return.refund_vnd, restocked=bool(restock))
+    return counter_return
 
 
 def _wanted_quantities(lines: list[tuple[Product, int]], day: date, *, empty: DomainError
@@ -471,6 +564,7 @@ def create_transfer(from_point: SalesPoint, to_point: SalesPoint, lines: list[tu
                           code="same_point")
     if not lines:
         raise DomainError(str(_l("The transfer has no lines.")), field="lines", code="empty_transfer")
+    _check_point_takes_goods(to_point, field="to_point")
     transfer = Transfer(number=f"{from_point.code}-CK-{_next_number(from_point.id, 'transfer'):06d}",
                         from_point_id=from_point.id, to_point_id=to_point.id, status=TransferStatus.DRAFT,
                         created_by_id=actor.id, created_at=utcnow(), note=(nfc(note) or "").strip() or None)
@@ -490,6 +584,10 @@ def ship_transfer(transfer: Transfer, *, actor) -> Transfer:
     _check_actor(actor)
     if transfer.status != TransferStatus.DRAFT:
         raise Conflict(str(_l("Only a draft transfer can be shipped.")), field="status", code="not_draft")
+    _check_point_takes_goods(transfer.to_point, field="to_point")
+    day = today()
+    for line in transfer.lines:
+        _check_basis(line.product, day)
     planned = []
     for line in transfer.lines:
         level = _level_for(transfer.from_point_id, line.product_id, line.lot_id, create=False)
@@ -533,11 +631,16 @@ def receive_transfer(transfer: Transfer, accepted: dict[int, tuple[int, int, str
         if rejected and not reason:
             raise DomainError(str(_l("Give the reason for rejecting units.")), field="rejection_reason",
                               code="reason_required")
+        if ok and (problem := basis_problem(line.product, today()) or _lot_problem(line.lot, today())):
+            # Lost its basis (or expired, or was recalled) on the way: it must be rejected, not shelved.
+            raise DomainError(str(_l("Lot %(code)s cannot be accepted: %(problem)s", code=line.lot.lot_code,
+                                     problem=problem)), field="accepted", code="not_acceptable")
         decided.append((line, ok, rejected, reason))
     changes, rows = [], []
     for line, ok, rejected, reason in decided:
         if ok:
             level = _level_for(transfer.to_point_id, line.product_id, line.lot_id, create=True)
+            _carry(transfer.to_point_id, line.product_id)
             changes.append(_Change(level.id, ok))
             rows.append((level, ok, MovementKind.TRANSFER_IN, None))
         if rejected:

@@ -72,6 +72,8 @@ class SalesPoint(TimestampMixin, db.Model):
     products: Mapped[list["PointProduct"]] = relationship(back_populates="point", cascade="all, delete-orphan")
     location_type_rows: Mapped[list["PointLocationType"]] = relationship(
         back_populates="point", cascade="all, delete-orphan", order_by="PointLocationType.location_type")
+    photos: Mapped[list["PointPhoto"]] = relationship(back_populates="point", cascade="all, delete-orphan",
+                                                     order_by="(PointPhoto.position, PointPhoto.id)")
     status_changes: Mapped[list["PointStatusChange"]] = relationship(
         back_populates="point", cascade="all, delete-orphan",
         order_by="(PointStatusChange.changed_at.desc(), PointStatusChange.id.desc())")
@@ -98,8 +100,13 @@ class PointProduct(db.Model):
     point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id", ondelete="CASCADE"), primary_key=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id", ondelete="CASCADE"), primary_key=True,
                                             index=True)
+    # Below this many available units the manager is alerted; None: the configured default.
+    low_stock_threshold: Mapped[int | None] = mapped_column(sa.Integer)
     point: Mapped[SalesPoint] = relationship(back_populates="products")
     product: Mapped[Product] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("low_stock_threshold IS NULL OR low_stock_threshold >= 0",
+                                         name="low_stock_threshold_not_negative"),)
 
 
 class PointManager(db.Model):
@@ -139,3 +146,18 @@ class PointStatusChange(db.Model):
     actor_id: Mapped[int | None] = mapped_column(sa.Integer)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     point: Mapped[SalesPoint] = relationship(back_populates="status_changes")
+
+
+class PointPhoto(db.Model):
+    """A photo of the point (frontage, signage, shelves); files are renditions under UPLOAD_DIR named by `stem`."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id", ondelete="CASCADE"), nullable=False,
+                                          index=True)
+    stem: Mapped[str] = mapped_column(sa.String(80), nullable=False, unique=True)
+    width: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    height: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    alt: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    point: Mapped[SalesPoint] = relationship(back_populates="photos")
