@@ -5,8 +5,8 @@ import pytest
 from shop.accounts.models import Role
 from shop.core.errors import DomainError
 from shop.extensions import db
-from tests.conftest import TEST_DATABASE_URL
-from tests.factories import make_point, make_product, make_stock, make_user
+from tests.conftest import TEST_DATABASE_URL, login
+from tests.factories import make_point, make_point_manager, make_product, make_stock, make_user
 
 
 @pytest.fixture
@@ -66,3 +66,31 @@ def run_in_threads(app, count: int, work) -> tuple[list, list]:
         thread.join(timeout=120)
     assert not crashes, crashes
     return results, refusals
+
+
+class Desk:
+    """A logged-in manager of DN-XL-01 with stock there, and a second point (DN-BH-01) they do not manage."""
+
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+        with app.app_context():
+            centre = make_point("DN-TT-01", tier="centre", name="Trung tâm OCOP tỉnh Đồng Nai")
+            point = make_point("DN-XL-01", name="Điểm OCOP Xuân Lộc")
+            other = make_point("DN-BH-01", name="Điểm OCOP Biên Hòa")
+            manager = make_point_manager(point, email="xuanloc@example.vn")
+            product = make_product(name="Hạt điều rang muối", price_vnd=120_000, gtin="8934567890120")
+            make_stock(point, product, manager, lot_code="L-SOON", quantity=6, expires_in_days=20)
+            make_stock(point, product, manager, lot_code="L-LATE", quantity=10, expires_in_days=200)
+            db.session.commit()
+            self.centre_id, self.point_id, self.other_id = centre.id, point.id, other.id
+            self.product_id, self.manager_id = product.id, manager.id
+        self.code, self.other_code, self.centre_code = "DN-XL-01", "DN-BH-01", "DN-TT-01"
+        login(client, "xuanloc@example.vn")
+
+    def url(self, path: str = "", code: str | None = None) -> str:
+        return f"/manage/points/{code or self.code}{path}"
+
+
+@pytest.fixture
+def desk(app, client) -> Desk:
+    return Desk(app, client)
