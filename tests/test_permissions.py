@@ -57,3 +57,58 @@ def test_roles_outside_the_area_are_refused(app, client, role):
         method = "GET" if "GET" in rule.methods else "POST"
         response = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
         assert response.status_code == 403, f"{role} reached {url}"
+
+
+def _point_rules(app):
+    """Back-office routes of one point (their URL names the point's code)."""
+    return [rule for rule in app.url_map.iter_rules()
+            if rule.endpoint.split(".", 1)[0].endswith("_point_manage") and "code" in rule.arguments]
+
+
+def _url_for_point(rule, code: str) -> str:
+    values = {arg: (1 if "id" in arg else "x") for arg in rule.arguments}
+    values["code"] = code
+    if "what" in rule.arguments:
+        values["what"] = "stock"
+    if "fmt" in rule.arguments:
+        values["fmt"] = "csv"
+    return rule.build(values, append_unknown=False)[1]
+
+
+@pytest.fixture
+def two_points(app):
+    from tests.factories import make_point, make_point_manager
+
+    with app.app_context():
+        mine, theirs = make_point("DN-XL-01"), make_point("DN-BH-01")
+        make_point_manager(mine, email="mine@example.vn")
+        make_user(Role.TRADE_OFFICER, email="officer@example.vn")
+        db.session.commit()
+
+
+def test_a_manager_is_refused_every_page_of_a_point_they_do_not_manage(app, client, two_points):
+    assert _point_rules(app), "no route of a point's back office was found"
+    login(client, "mine@example.vn")
+    token = csrf_token(client, "/")
+    for rule in _point_rules(app):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            url = _url_for_point(rule, "DN-BH-01")
+            response = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
+            assert response.status_code == 403, f"{method} {url} gave {response.status_code}"
+
+
+def test_an_unknown_point_code_is_not_found(app, client, two_points):
+    login(client, "mine@example.vn")
+    for rule in _point_rules(app):
+        if "GET" in rule.methods:
+            assert client.get(_url_for_point(rule, "DN-XX-99")).status_code == 404, rule.rule
+
+
+def test_trade_officers_read_every_point_but_change_none(app, client, two_points):
+    login(client, "officer@example.vn")
+    token = csrf_token(client, "/")
+    assert client.get("/manage/points").status_code == 200
+    for rule in _point_rules(app):
+        url = _url_for_point(rule, "DN-XL-01")
+        if "POST" in rule.methods:
+            assert client.post(url, data={"csrf_token": token}).status_code == 403, url
