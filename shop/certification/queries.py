@@ -3,8 +3,11 @@ from collections.abc import Iterable
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
+from shop.catalog.models import Product, ProductStatus
 from shop.certification.models import MIN_CERTIFIED_STARS, Certificate, QualifyingBasis
+from shop.core.text import slugify
 from shop.extensions import db
 
 
@@ -69,3 +72,64 @@ def bases_of(product_id: int) -> list[QualifyingBasis]:
     return list(db.session.scalars(
         sa.select(QualifyingBasis).where(QualifyingBasis.product_id == product_id)
         .order_by(QualifyingBasis.recorded_at.desc(), QualifyingBasis.id.desc())))
+
+
+# --- the trade department's register of bases (P-02…P-04) ---------------------------------------------------
+
+BASIS_STATUSES = ("valid", "not_yet_valid", "expired", "revoked")
+
+
+def basis_status(basis: QualifyingBasis, day: date) -> str:
+    """One of BASIS_STATUSES; a revocation wins over every date."""
+    if basis.revoked_on is not None and basis.revoked_on <= day:
+        return "revoked"
+    if basis.valid_from > day:
+        return "not_yet_valid"
+    if basis.valid_until is not None and basis.valid_until < day:
+        return "expired"
+    return "valid"
+
+
+def _basis_status_clause(status: str, day: date):
+    not_revoked = sa.or_(QualifyingBasis.revoked_on.is_(None), QualifyingBasis.revoked_on > day)
+    return {
+        "valid": QualifyingBasis.valid_on_clause(day),
+        "not_yet_valid": sa.and_(not_revoked, QualifyingBasis.valid_from > day),
+        "expired": sa.and_(not_revoked, QualifyingBasis.valid_from <= day, QualifyingBasis.valid_until < day),
+        "revoked": QualifyingBasis.revoked_on <= day,
+    }[status]
+
+
+def basis_register(day: date, status: str | None = None, limit: int = 500) -> list[QualifyingBasis]:
+    """Recorded bases, the newest first, with their products and producers loaded; `status` filters."""
+    query = (sa.select(QualifyingBasis)
+             .options(selectinload(QualifyingBasis.product).selectinload(Product.producer))
+             .order_by(QualifyingBasis.recorded_at.desc(), QualifyingBasis.id.desc()).limit(limit))
+    if status in BASIS_STATUSES:
+        query = query.where(_basis_status_clause(status, day))
+    return list(db.session.scalars(query))
+
+
+def get_basis(basis_id: int) -> QualifyingBasis | None:
+    return db.session.get(QualifyingBasis, basis_id)
+
+
+def basis_candidates(day: date, search: str = "", include_id: int | None = None,
+                     limit: int = 200) -> list[tuple[Product, int | None]]:
+    """Published products for a new basis with the stars that certify each today (None: not certified), the
+    uncertified first since they are the ones a basis helps. `search` matches the name without diacritics;
+    `include_id` keeps an already chosen product among them whatever the search."""
+    certified = certified_stars_subquery(day)
+    # The chosen product first, so that the limit never drops it.
+    order = ([Product.id != include_id] if include_id else []) + [certified.c.stars.is_not(None), Product.name,
+                                                                  Product.id]
+    query = (sa.select(Product, certified.c.stars)
+             .outerjoin(certified, certified.c.product_id == Product.id)
+             .where(Product.status == ProductStatus.PUBLISHED).options(selectinload(Product.producer))
+             .order_by(*order).limit(limit))
+    words = slugify(search or "")
+    if words:
+        # The slug is the folded name, so "hat dieu" finds "Hạt điều" on SQLite and PostgreSQL alike.
+        matches = Product.slug.contains(words, autoescape=True)
+        query = query.where(sa.or_(matches, Product.id == include_id) if include_id else matches)
+    return [(product, stars) for product, stars in db.session.execute(query)]

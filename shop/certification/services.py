@@ -19,6 +19,8 @@ from shop.core.errors import DomainError
 from shop.core.text import nfc
 from shop.extensions import db
 
+REFERENCE_MAX = 120
+
 
 def check_score(stars: int, score: int | None) -> None:
     if not 1 <= stars <= 5:
@@ -93,6 +95,9 @@ def record_basis(product: Product, *, criterion: BasisCriterion | str, reference
     if not reference:
         raise DomainError(str(_l("Give the list, record or decision this basis comes from.")), field="reference",
                           code="reference_required")
+    if len(reference) > REFERENCE_MAX:  # the column's length: PostgreSQL would refuse the row with a 500
+        raise DomainError(str(_l("At most %(max)d characters.", max=REFERENCE_MAX)), field="reference",
+                          code="reference_too_long")
     if not justification:
         raise DomainError(str(_l("Give the justification.")), field="justification", code="justification_required")
     valid_from = valid_from or today()
@@ -110,11 +115,12 @@ def record_basis(product: Product, *, criterion: BasisCriterion | str, reference
 
 
 def revoke_basis(basis: QualifyingBasis, *, reason: str, actor, on: date | None = None) -> QualifyingBasis:
+    # Already revoked is checked first: its message is the useful one whatever reason came with it.
+    if basis.revoked_on is not None:
+        raise DomainError(str(_l("This basis is already revoked.")), field="reason", code="already_revoked")
     reason = (nfc(reason) or "").strip()
     if not reason:
         raise DomainError(str(_l("Give the reason for revoking.")), field="reason", code="reason_required")
-    if basis.revoked_on is not None:
-        raise DomainError(str(_l("This basis is already revoked.")), code="already_revoked")
     basis.revoked_on, basis.revocation_reason = on or today(), reason
     db.session.flush()
     audit_trail.record("certification.basis_revoked", basis, actor=actor, reason=reason)

@@ -1,6 +1,6 @@
 """Form pieces shared by every domain. WTForms has no Vietnamese catalogue, so validator messages are ours."""
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField
+from wtforms import DateField, IntegerField
 from wtforms.validators import DataRequired, Length
 
 REQUIRED = _l("Please fill in this field.")
@@ -26,3 +26,13 @@ class WholeNumberField(IntegerField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(_l("Enter a whole number without dots or spaces, e.g. 150000.")) from None
+
+
+class LocalDateField(DateField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a date.")) from None
+        if self.data is None and valuelist and valuelist[0].strip():
+            raise ValueError(_l("Enter a date."))

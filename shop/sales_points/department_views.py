@@ -1,4 +1,4 @@
-"""The trade department's registry of sales points: list, create, edit, status history and managers."""
+"""The trade department's registry of sales points: list, create, edit, status history, managers and photos."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,10 +15,12 @@ from shop.sales_points.forms import (
     STATUS_LABELS,
     TIER_LABELS,
     ManagerForm,
+    PhotoForm,
+    PhotoMoveForm,
     PointForm,
     StatusForm,
 )
-from shop.sales_points.models import PointStatus, PointTier
+from shop.sales_points.models import PointPhoto, PointStatus, PointTier
 from shop.web import form_status, submit_form
 
 bp = Blueprint("sales_points_department", __name__)
@@ -88,10 +90,11 @@ def point_edit(code: str):
     return render_template("sales_points/department/point_form.html", form=form, point=point), form_status()
 
 
-def _render_detail(point, status_form=None, manager_form=None, status=200):
+def _render_detail(point, status_form=None, manager_form=None, photo_form=None, status=200):
     return render_template("sales_points/department/point_detail.html", point=point,
                            status_form=status_form or StatusForm(formdata=None),
                            manager_form=manager_form or ManagerForm(formdata=None),
+                           photo_form=photo_form or PhotoForm(formdata=None),
                            managers=queries.managers_of(point.id),
                            actors=queries.users_by_ids({c.actor_id for c in point.status_changes})), status
 
@@ -136,3 +139,48 @@ def manager_remove(code: str, user_id: int):
     db.session.commit()
     flash(_("The manager is removed."), "success")
     return redirect(url_for(".point_detail", code=point.code))
+
+
+def _photo(point, photo_id: int) -> PointPhoto:
+    """A photo of this point; another point's photo id in the URL is not found."""
+    photo = next((p for p in point.photos if p.id == photo_id), None)
+    if photo is None:
+        abort(404)
+    return photo
+
+
+@bp.route("/<code>/photos", methods=["POST"])
+def photo_add(code: str):
+    point = _point(code)
+    form = PhotoForm()
+    if submit_form(form, lambda: services.add_point_photo(point, form.image.data.stream, alt=form.alt.data,
+                                                          actor=current_user),
+                   success=_("The photo is added."), default_field="image"):
+        return redirect(url_for(".point_detail", code=point.code, _anchor="photos-title"))
+    return _render_detail(point, photo_form=form, status=400)
+
+
+@bp.route("/<code>/photos/<int:photo_id>/remove", methods=["POST"])
+def photo_remove(code: str, photo_id: int):
+    point = _point(code)
+    photo = _photo(point, photo_id)
+    services.remove_point_photo(photo, actor=current_user)
+    db.session.commit()
+    flash(_("The photo is removed."), "success")
+    return redirect(url_for(".point_detail", code=point.code, _anchor="photos-title"))
+
+
+@bp.route("/<code>/photos/<int:photo_id>/move", methods=["POST"])
+def photo_move(code: str, photo_id: int):
+    point = _point(code)
+    photo = _photo(point, photo_id)
+    form = PhotoMoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.move_point_photo(photo, form.offset(), actor=current_user)
+    except DomainError:
+        db.session.rollback()
+        abort(400)
+    db.session.commit()
+    return redirect(url_for(".point_detail", code=point.code, _anchor="photos-title"))

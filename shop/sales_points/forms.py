@@ -1,9 +1,10 @@
 """Forms of the trade department's registry of sales points."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
-    DateField,
     FloatField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -15,7 +16,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from shop.core import admin_units
-from shop.core.forms import WholeNumberField, at_most, required
+from shop.core.forms import LocalDateField, WholeNumberField, at_most, required
 from shop.sales_points.models import LocationType, OperatorKind, PointStatus, PointTier
 
 TIER_LABELS = {PointTier.CENTRE: _l("Provincial OCOP centre"), PointTier.POINT: _l("Introduction and sales point")}
@@ -48,16 +49,6 @@ class DecimalNumberField(FloatField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(_l("Enter a number, e.g. 10.9468.")) from None
-
-
-class LocalDateField(DateField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(_l("Enter a date.")) from None
-        if self.data is None and valuelist and valuelist[0].strip():
-            raise ValueError(_l("Enter a date."))
 
 
 class LocalTimeField(TimeField):
@@ -118,3 +109,21 @@ class StatusForm(FlaskForm):
 
 class ManagerForm(FlaskForm):
     email = StringField(_l("Email of a point manager account"), validators=[required(), at_most(254)])
+
+
+PHOTO_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+
+
+class PhotoForm(FlaskForm):
+    image = FileField(_l("Photo"), validators=[
+        FileRequired(_l("Choose a photo to upload.")),
+        FileAllowed(PHOTO_EXTENSIONS, _l("Only JPEG, PNG or WebP photos are accepted."))])
+    alt = StringField(_l("Description of the photo (for people who cannot see it)"),
+                      validators=[required(), at_most(200)])
+
+
+class PhotoMoveForm(FlaskForm):
+    direction = HiddenField(validators=[required()])
+
+    def offset(self) -> int:
+        return {"up": -1, "down": 1}.get(self.direction.data, 0)

@@ -1,15 +1,20 @@
-"""Sales point use cases: the trade department's registry, status history and managers."""
+"""Sales point use cases: the trade department's registry, status history, managers and photos."""
 import re
 from datetime import date, time
+from io import BytesIO
+from typing import BinaryIO
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from shop.accounts.models import Role
 from shop.accounts.services import get_user_by_email
 from shop.catalog.models import Product
 from shop.core import admin_units, audit_trail
+from shop.core.database import after_commit
 from shop.core.errors import Conflict, DomainError
+from shop.core.images import ImageRejected, delete_image, store_image
 from shop.core.text import nfc
 from shop.extensions import db
 from shop.sales_points.models import (
@@ -18,6 +23,7 @@ from shop.sales_points.models import (
     OperatorKind,
     PointLocationType,
     PointManager,
+    PointPhoto,
     PointProduct,
     PointStatus,
     PointStatusChange,
@@ -218,3 +224,78 @@ def remove_manager(point: SalesPoint, user, actor=None) -> None:
     db.session.delete(link)
     db.session.flush()
     audit_trail.record("sales_points.manager_removed", point, actor=actor, user_id=user.id)
+
+
+# --- photos ----------------------------------------------------------------------------------------------
+
+PHOTO_ALT_MAX = 200
+MAX_PHOTOS_PER_POINT = 30
+DEFAULT_MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# store_image also takes GIF (product pages); a point's photos are photographs: JPEG, PNG or WebP only.
+_PHOTO_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+def _photo_bytes(upload: bytes | BinaryIO) -> bytes:
+    """The upload's bytes, refused before anything is written when too big or not JPEG, PNG or WebP."""
+    data = upload if isinstance(upload, bytes) else upload.read()
+    limit = current_app.config.get("MAX_POINT_PHOTO_BYTES", DEFAULT_MAX_PHOTO_BYTES)
+    if len(data) > limit:
+        raise ImageRejected(str(_l("The photo is too large; the limit is %(mb)s MB.", mb=round(limit / 2**20, 1))),
+                            field="image", code="photo_too_large")
+    is_webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    if data and not is_webp and not data.startswith(_PHOTO_SIGNATURES):
+        raise ImageRejected(str(_l("Only JPEG, PNG or WebP photos are accepted.")), field="image",
+                            code="photo_format")
+    return data
+
+
+def add_point_photo(point: SalesPoint, upload: bytes | BinaryIO, *, alt: str, actor) -> PointPhoto:
+    """Store a photo of the point (frontage, sign, shelves) as renditions without EXIF, last in the order."""
+    alt = _clean_text(alt)
+    if not alt:
+        raise DomainError(str(_l("Describe what the photo shows.")), field="alt", code="alt_required")
+    if len(alt) > PHOTO_ALT_MAX:
+        raise DomainError(str(_l("At most %(max)d characters.", max=PHOTO_ALT_MAX)), field="alt")
+    if len(point.photos) >= MAX_PHOTOS_PER_POINT:
+        raise DomainError(str(_l("A point has at most %(n)s photos; remove one first.", n=MAX_PHOTOS_PER_POINT)),
+                          field="image", code="too_many_photos")
+    config = current_app.config
+    stored = store_image(BytesIO(_photo_bytes(upload)), config["UPLOAD_DIR"], max_pixels=config["MAX_IMAGE_PIXELS"],
+                         widths=config["IMAGE_WIDTHS"])
+    photo = PointPhoto(stem=stored.stem, width=stored.width, height=stored.height, alt=alt,
+                       position=max((p.position for p in point.photos), default=-1) + 1)
+    point.photos.append(photo)
+    try:
+        db.session.flush()
+    except Exception:
+        delete_image(config["UPLOAD_DIR"], stored.stem)  # no row, so no orphan files either
+        raise
+    audit_trail.record("sales_points.photo_added", point, actor=actor, photo_id=photo.id, stem=photo.stem)
+    return photo
+
+
+def remove_point_photo(photo: PointPhoto, actor) -> None:
+    """Delete the row now and the files once that is committed (a rollback leaves the photo intact)."""
+    point, stem = photo.point, photo.stem
+    point.photos.remove(photo)
+    for position, remaining in enumerate(point.photos):
+        remaining.position = position
+    db.session.flush()
+    audit_trail.record("sales_points.photo_removed", point, actor=actor, stem=stem)
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    after_commit(lambda: delete_image(upload_dir, stem))
+
+
+def move_point_photo(photo: PointPhoto, offset: int, actor) -> None:
+    """Move a photo one place earlier (-1) or later (+1); the first photo is the point's cover."""
+    photos = list(photo.point.photos)
+    index = photos.index(photo)
+    target = index + offset
+    if offset not in (-1, 1) or not 0 <= target < len(photos):
+        raise DomainError(str(_l("This photo cannot move further.")), field="image", code="invalid_move")
+    photos[index], photos[target] = photos[target], photos[index]
+    for position, each in enumerate(photos):
+        each.position = position
+    db.session.flush()
+    db.session.refresh(photo.point, ["photos"])
+    audit_trail.record("sales_points.photo_moved", photo.point, actor=actor, photo_id=photo.id, position=target)
