@@ -45,3 +45,15 @@ def _run_after_commit(session):
 def _forget_after_rollback(session, previous_transaction):
     if previous_transaction.parent is None:  # the outermost transaction rolled back
         session.info.pop("after_commit_callbacks", None)
+
+
+def open_transaction() -> None:
+    """Make sure a real transaction is open before SAVEPOINTs. SQLite's Python driver opens one only before a
+    write, and a SAVEPOINT taken outside a transaction is committed by its RELEASE, so a later rollback would
+    not undo it. On SQLite this takes the write lock at once (BEGIN IMMEDIATE, waiting up to the busy timeout):
+    the caller is about to write anyway, and it avoids failing later when another writer got in first."""
+    from shop.extensions import db
+
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

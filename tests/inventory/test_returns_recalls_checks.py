@@ -13,8 +13,8 @@ from shop.inventory import queries
 from shop.inventory.models import CounterSaleLine, Lot, MovementKind, StockMovement
 from shop.inventory.services import (
     create_transfer,
-    receive_transfer,
     recall_lot,
+    receive_transfer,
     reserve_stock,
     return_counter_sale,
     sell_at_counter,
