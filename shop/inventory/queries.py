@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from shop.catalog.models import Product
-from shop.certification.queries import certified_stars_subquery
+from shop.certification.queries import qualified_clause
 from shop.extensions import db
 from shop.inventory.models import Lot, StockLevel, StockMovement, Transfer, TransferLine, TransferStatus
 from shop.sales_points.models import SalesPoint
@@ -42,12 +42,11 @@ def sellable_levels_clause(day: date):
 
 
 def available_quantity(point_id: int, product_id: int, day: date) -> int:
-    certified = certified_stars_subquery(day)
     total = db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(StockLevel.on_hand - StockLevel.reserved), 0))
         .join(Lot, Lot.id == StockLevel.lot_id)
-        .join(certified, certified.c.product_id == StockLevel.product_id)
-        .where(StockLevel.point_id == point_id, StockLevel.product_id == product_id, sellable_levels_clause(day)))
+        .where(StockLevel.point_id == point_id, StockLevel.product_id == product_id, sellable_levels_clause(day),
+               qualified_clause(StockLevel.product_id, day)))
     return int(total or 0)
 
 
