@@ -1,8 +1,10 @@
 """Shared pieces of the public JSON API (/api/v1): one serialiser per JSON shape, parameter checks, caching,
-and the OpenAPI document. The endpoints live beside their domains (catalog.api_views, producers.api_views);
-both build their JSON only from the functions here, so a product looks the same wherever it appears.
+and the OpenAPI document. The endpoints live beside their domains (catalog.api_views, producers.api_views,
+sales_points.api_views, inventory.api_views); they build their JSON only from the functions here, so a
+product or a point looks the same wherever it appears.
 """
-from datetime import date
+from datetime import date, time
+from math import ceil
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import get_locale
@@ -15,8 +17,9 @@ from shop.certification.models import Certificate
 from shop.core.admin_units import FORMER_DISTRICTS, province_name, ward_name
 from shop.core.images import rendition_path, rendition_widths
 from shop.core.text import render_markdown
+from shop.inventory.availability import LotStock, ProductAvailability
 from shop.producers.models import Producer, ProducerDocument, ProducerImage
-from shop.sales_points.models import SalesPoint
+from shop.sales_points.models import PointPhoto, SalesPoint
 from shop.search.browse import FacetValue, ProductPage
 from shop.search.filters import FilterProblems
 from shop.web import json_error
@@ -24,6 +27,7 @@ from shop.web import json_error
 bp = Blueprint("api", __name__)
 
 CACHE_SECONDS = 60
+MAX_PAGE = 100_000
 LIST_IMAGE_WIDTH = 640
 
 
@@ -63,13 +67,31 @@ def check_lang(problems: FilterProblems | None = None) -> FilterProblems:
     return problems
 
 
+def page_parameters(problems: FilterProblems) -> tuple[int, int]:
+    """`page` and `per_page` of a paginated list (defaults when absent; a bad value is a problem)."""
+    limits = {"page": (1, MAX_PAGE, 1),
+              "per_page": (1, current_app.config["MAX_PER_PAGE"], current_app.config["PER_PAGE"])}
+    values = []
+    for name, (low, high, default) in limits.items():
+        raw = request.args.get(name)
+        if raw in (None, ""):
+            values.append(default)
+        elif not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+            problems.add(name, _("%(name)s must be a whole number between %(low)s and %(high)s.",
+                                 name=name, low=low, high=high))
+            values.append(default)
+        else:
+            values.append(int(raw))
+    return values[0], values[1]
+
+
 def _locale() -> str:
     return str(get_locale())
 
 
 # --- pictures ---------------------------------------------------------------------------------------------
 
-def _renditions(image: ProductImage | ProducerImage) -> list[tuple[int, str]]:
+def _renditions(image: ProductImage | ProducerImage | PointPhoto) -> list[tuple[int, str]]:
     """(width, absolute URL) of each WebP rendition, narrowest first."""
     widths = rendition_widths(image.width, current_app.config["IMAGE_WIDTHS"])
     return [(w, url_for("media", filename=rendition_path(image.stem, w, "webp"), _external=True))
@@ -84,7 +106,7 @@ def image_ref(image: ProductImage | ProducerImage | None) -> str | None:
     return next((url for w, url in renditions if w >= LIST_IMAGE_WIDTH), renditions[-1][1])
 
 
-def image_json(image: ProductImage | ProducerImage) -> dict:
+def image_json(image: ProductImage | ProducerImage | PointPhoto) -> dict:
     renditions = _renditions(image)
     width, url = renditions[-1]
     return {
@@ -172,6 +194,62 @@ def point_json(point: SalesPoint) -> dict:
         "address": address_json(point),
         "url": url_for("sales_points.point_detail", code=point.code, _external=True),
     }
+
+
+def _clock(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def point_summary_json(point: SalesPoint) -> dict:
+    """A point as listed: where it is, when it opens, how to call it."""
+    located = point.latitude is not None and point.longitude is not None
+    hours = point.opens_at is not None and point.closes_at is not None
+    return {
+        **point_json(point),
+        "location": {"latitude": point.latitude, "longitude": point.longitude} if located else None,
+        "hours": {"opens": _clock(point.opens_at), "closes": _clock(point.closes_at)} if hours else None,
+        "phone": point.phone,
+    }
+
+
+def point_detail_json(point: SalesPoint) -> dict:
+    return {**point_summary_json(point), "photos": [image_json(photo) for photo in point.photos]}
+
+
+def paginated_json(items: list, *, page: int, per_page: int, total: int) -> dict:
+    return {"items": items, "page": page, "per_page": per_page, "total": total,
+            "pages": max(1, ceil(total / per_page))}
+
+
+def product_ref_json(product: Product) -> dict:
+    return {"slug": product.slug, "name": product.name,
+            "url": url_for("catalog.product_detail", slug=product.slug, _external=True)}
+
+
+def stock_band_json(row: ProductAvailability) -> dict:
+    """What anyone may know of a product's stock at a point: a band, never a quantity."""
+    return {"product": product_ref_json(row.product), "band": row.band.value}
+
+
+def lot_stock_json(lot: LotStock) -> dict:
+    if lot.lot.is_recalled:
+        status = "recalled"
+    else:
+        status = "sellable" if lot.sellable else "expired"
+    return {
+        "lot_code": lot.lot.lot_code,
+        "production_date": lot.lot.production_date.isoformat(),
+        "expiry_date": lot.lot.expiry_date.isoformat() if lot.lot.expiry_date else None,
+        "status": status,
+        "on_hand": lot.on_hand,
+        "reserved": lot.reserved,
+        "available": lot.available,
+    }
+
+
+def stock_exact_json(row: ProductAvailability, lots: list[LotStock]) -> dict:
+    """For the point's managers, trade officers and admins: the quantities, by lot."""
+    return {**stock_band_json(row), "available": row.available, "lots": [lot_stock_json(lot) for lot in lots]}
 
 
 def product_detail_json(product: Product, certificate: Certificate | None,

@@ -9,14 +9,17 @@ from shop.catalog.groups import GROUPS, SUBGROUPS
 from shop.catalog.services import MAX_PRICE_VND
 from shop.certification.models import CertificateStatus, IssuingLevel
 from shop.core.admin_units import FORMER_DISTRICTS
+from shop.inventory.availability import Band
 from shop.producers.models import DocumentKind, LegalForm
 from shop.sales_points.models import PointTier
 from shop.search.filters import MAX_QUERY_LENGTH, SORTS
 
 API_VERSION = "1.0.0"
 MAX_PAGE = 100_000  # as in search.filters.parse_filters
-ERROR_CODES = ("invalid_parameter", "not_found", "method_not_allowed", "bad_request", "rate_limited",
-               "server_error")
+ERROR_CODES = ("invalid_parameter", "not_found", "unauthorized", "forbidden", "method_not_allowed", "bad_request",
+               "rate_limited", "server_error")
+STOCK_DETAILS = ("bands", "exact")  # as in inventory.api_views.DETAILS
+LOT_STATUSES = ("sellable", "expired", "recalled")
 
 
 # --- small helpers ------------------------------------------------------------------------------------------
@@ -89,7 +92,7 @@ def json_response(description: str, schema: dict, *, cached: bool = False) -> di
 
 
 def error_responses(*statuses: str) -> dict:
-    names = {"400": "InvalidParameter", "404": "NotFound"}
+    names = {"400": "InvalidParameter", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound"}
     responses = {status: {"$ref": f"#/components/responses/{names[status]}"} for status in statuses}
     responses["default"] = {"$ref": "#/components/responses/Error"}
     return responses
@@ -132,6 +135,58 @@ def _product_properties(*, listed: bool) -> dict:
     }
 
 
+def _point_properties() -> dict:
+    return {"code": string(examples=["DN-XL-01"]), "name": string(),
+            "tier": enum(t.value for t in PointTier), "address": ref("Address"), "url": URL}
+
+
+def _paginated(items: dict, max_per_page: int, **extra) -> dict:
+    return obj({
+        **extra,
+        "items": items,
+        "page": integer(1, MAX_PAGE),
+        "per_page": integer(1, max_per_page),
+        "total": integer(0),
+        "pages": integer(1),
+    })
+
+
+def _point_schemas(max_per_page: int) -> dict:
+    coordinate = {"type": "number"}
+    clock = string("Local time, 24-hour.", pattern=r"^[0-2][0-9]:[0-5][0-9]$")
+    summary = {
+        **_point_properties(),
+        "location": nullable(obj({"latitude": {**coordinate, "minimum": -90, "maximum": 90},
+                                  "longitude": {**coordinate, "minimum": -180, "maximum": 180}})),
+        "hours": nullable(obj({"opens": clock, "closes": clock}, "Opening hours, every day.")),
+        "phone": nullable(string()),
+    }
+    band = enum((b.value for b in Band), "in_stock; few_left (at most a few units available); out_of_stock.")
+    point_ref = obj({"code": string(), "name": string()})
+    stock_page = {"point": point_ref}
+    return {
+        "SalesPointSummary": obj(summary, "An open sales point as listed."),
+        "SalesPointDetail": obj({**summary, "photos": array(ref("Image"))}),
+        "SalesPointList": _paginated(array(ref("SalesPointSummary")), max_per_page),
+        "ProductRef": obj({"slug": string(maxLength=140), "name": string(), "url": URL}),
+        "StockBand": obj({"product": ref("ProductRef"), "band": band}),
+        "LotStock": obj({
+            "lot_code": string(), "production_date": DATE, "expiry_date": nullable(DATE),
+            "status": enum(LOT_STATUSES, "Only a sellable lot counts as available."),
+            "on_hand": integer(0), "reserved": integer(0),
+            "available": integer(0, description="on_hand − reserved of a sellable lot, else 0."),
+        }),
+        "StockExact": obj({"product": ref("ProductRef"), "band": band,
+                           "available": integer(0, description="Units that may be sold now."),
+                           "lots": array(ref("LotStock"), description="Lots with units on hand, "
+                                                                      "soonest expiry first.")}),
+        "PointStockBands": _paginated(array(ref("StockBand")), max_per_page, **stock_page,
+                                      detail={"const": "bands"}),
+        "PointStockExact": _paginated(array(ref("StockExact")), max_per_page, **stock_page,
+                                      detail={"const": "exact"}),
+    }
+
+
 def _schemas(max_per_page: int) -> dict:
     facet_names = ("stars", "group", "locality", "producer", "price")
     return {
@@ -165,10 +220,8 @@ def _schemas(max_per_page: int) -> dict:
             "former_district_name": nullable(string()),
             "street": nullable(string()),
         }, "2025 administrative units, plus the former district for history."),
-        "SalesPoint": obj({
-            "code": string(examples=["DN-XL-01"]), "name": string(),
-            "tier": enum(t.value for t in PointTier), "address": ref("Address"), "url": URL,
-        }),
+        "SalesPoint": obj(_point_properties()),
+        **_point_schemas(max_per_page),
         "ProductSummary": obj(_product_properties(listed=True), "A certified product as listed."),
         "ProductDetail": obj({
             **_product_properties(listed=False),
@@ -234,10 +287,55 @@ def _list_parameters(max_per_page: int, default_per_page: int) -> list[dict]:
         query_parameter("max_price", price, "Highest price in đồng; not below min_price."),
         query_parameter("sort", {**enum(SORTS), "default": "relevance"},
                         "relevance applies with q; without q it means newest."),
-        query_parameter("page", {**integer(1, MAX_PAGE), "default": 1}, "Page number."),
-        query_parameter("per_page", {**integer(1, max_per_page), "default": default_per_page},
-                        "Items per page."),
+        *_page_parameters(max_per_page, default_per_page),
     ]
+
+
+def _page_parameters(max_per_page: int, default_per_page: int) -> list[dict]:
+    return [query_parameter("page", {**integer(1, MAX_PAGE), "default": 1}, "Page number."),
+            query_parameter("per_page", {**integer(1, max_per_page), "default": default_per_page},
+                            "Items per page.")]
+
+
+def _point_paths(pages: list[dict], lang: dict) -> dict:
+    code = path_parameter("code", "Point code, e.g. DN-XL-01 (any case).")
+    detail = query_parameter("detail", enum(STOCK_DETAILS),
+                             "bands: availability bands only; exact: quantities by lot (401 without "
+                             "credentials, 403 for an account that may not read this point). Absent: the most "
+                             "the caller may see.")
+    return {
+        "/points": {"get": {
+            "operationId": "listPoints",
+            "summary": "Open sales points, the provincial centre first",
+            "tags": ["points"],
+            "parameters": [*pages, lang],
+            "responses": {"200": json_response("A page of points.", ref("SalesPointList"), cached=True),
+                          **error_responses("400")},
+        }},
+        "/points/{code}": {"get": {
+            "operationId": "getPoint",
+            "summary": "One open sales point (planned, suspended and closed points are not found)",
+            "tags": ["points"],
+            "parameters": [code, lang],
+            "responses": {"200": json_response("The point.", ref("SalesPointDetail"), cached=True),
+                          **error_responses("404")},
+        }},
+        "/points/{code}/stock": {"get": {
+            "operationId": "getPointStock",
+            "summary": "What is available at an open point",
+            "description": "Everyone gets the availability band of each product the point sells. The "
+                           "point's managers, trade officers and administrators, authenticated by the "
+                           "session cookie or by an API token (Authorization: Bearer ocop_…), get the "
+                           "exact quantities by lot. A revoked or unknown token counts as no credentials. "
+                           "Never cached by shared caches (Cache-Control: private, no-store).",
+            "tags": ["points"],
+            "security": [{}, {"bearerToken": []}, {"sessionCookie": []}],
+            "parameters": [code, detail, *pages, lang],
+            "responses": {"200": json_response("The point's products with their bands, or their quantities.",
+                                               {"oneOf": [ref("PointStockBands"), ref("PointStockExact")]}),
+                          **error_responses("400", "401", "403", "404")},
+        }},
+    }
 
 
 def openapi_document(*, max_per_page: int = 100, default_per_page: int = 24,
@@ -250,8 +348,9 @@ def openapi_document(*, max_per_page: int = 100, default_per_page: int = 24,
             "version": API_VERSION,
             "description": "Read-only public API of the OCOP-certified products of Đồng Nai. Money is "
                            "integer VND; dates are ISO 8601; text is Unicode NFC. Lists contain only "
-                           "products with a valid certificate of 3 stars or more. Any bad parameter is a 400 "
-                           "with code invalid_parameter; unknown parameters are ignored.",
+                           "products with a valid certificate of 3 stars or more; a point's stock lists what "
+                           "the point may sell (a certificate or another qualifying basis). Any bad parameter "
+                           "is a 400 with code invalid_parameter; unknown parameters are ignored.",
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {
@@ -279,6 +378,7 @@ def openapi_document(*, max_per_page: int = 100, default_per_page: int = 24,
                 "responses": {"200": json_response("The producer.", ref("Producer"), cached=True),
                               **error_responses("404")},
             }},
+            **_point_paths(_page_parameters(max_per_page, default_per_page), lang),
             "/openapi.json": {"get": {
                 "operationId": "getOpenApi",
                 "summary": "This document",
@@ -293,10 +393,18 @@ def openapi_document(*, max_per_page: int = 100, default_per_page: int = 24,
                 "InvalidParameter": json_response("A query parameter is invalid (code invalid_parameter).",
                                                   ref("Error")),
                 "NotFound": json_response("No such published item (code not_found).", ref("Error")),
+                "Unauthorized": json_response("Credentials are needed (code unauthorized).", ref("Error")),
+                "Forbidden": json_response("These credentials do not allow it (code forbidden).", ref("Error")),
                 "Error": json_response("Any other error (405 method_not_allowed, 429, 500…).", ref("Error")),
             },
             "headers": {"CacheControl": {"description": "Public reads may be cached for a minute.",
                                          "schema": string(examples=["public, max-age=60"])}},
+            "securitySchemes": {
+                "bearerToken": {"type": "http", "scheme": "bearer",
+                                "description": "An API token of the account (ocop_…), made on its profile."},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session",
+                                  "description": "The site's session cookie, when signed in."},
+            },
         },
-        "tags": [{"name": "products"}, {"name": "producers"}, {"name": "meta"}],
+        "tags": [{"name": "products"}, {"name": "producers"}, {"name": "points"}, {"name": "meta"}],
     }

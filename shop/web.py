@@ -1,6 +1,8 @@
 """Web glue shared by every page: locale, Jinja filters, errors as HTML or JSON, security headers, media."""
 import re
+import secrets
 import threading
+from collections.abc import Callable
 from functools import wraps
 
 from cachetools import LRUCache
@@ -22,6 +24,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from shop.core.admin_units import former_district_name, short_address
@@ -61,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(url_with, "url_with")
     app.add_template_global(former_district_name, "former_district_name")
     app.add_template_global(short_address, "short_address")
+    app.add_template_global(live_fragment, "live_fragment")
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.add_extension("jinja2.ext.i18n")
 
@@ -68,6 +72,7 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/lang/<code>", "set_language", set_language, methods=["GET"])
     app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
     app.after_request(security_headers)
+    app.after_request(fill_live_fragments)
     register_error_handlers(app)
 
 
@@ -160,7 +165,8 @@ _page_cache_lock = threading.Lock()
 def cached_page(view):
     """Serve a storefront page from a per-process cache for anonymous visitors. The key holds the catalogue
     version and today's date, so any committed catalogue change (or midnight) makes every entry stale; pages
-    that set a cookie or show a one-off message are never stored."""
+    that set a cookie or show a one-off message are never stored. Stock does not bump the version: what
+    depends on it is a live fragment (below), stored as its mark and filled in for each response."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -186,6 +192,63 @@ def cached_page(view):
         return response
 
     return wrapped
+
+
+# --- live fragments ------------------------------------------------------------------------------------
+# A cached page may hold a part that changes without the catalogue version changing (stock: every sale
+# changes it). The page body keeps a mark where that part goes and the part is rendered afresh for every
+# response, cached or not, by one small query. The mark carries a secret of this process so that no text a
+# user wrote (a description, a story) can pass for one.
+
+_live_renderers: dict[str, Callable[..., str]] = {}
+_LIVE_NONCE = secrets.token_hex(8)
+_LIVE_MARK = re.compile(rb"<!--live:([0-9a-f]{16}):([a-z_]{1,40}):([0-9]{1,18}(?:\.[0-9]{1,18}){0,3})-->")
+
+
+def live_renderer(name: str):
+    """Register `render(*keys: int) -> str` (HTML) as the live fragment `name`; views register theirs at
+    import."""
+
+    def register(render: Callable[..., str]):
+        _live_renderers[name] = render
+        return render
+
+    return register
+
+
+def live_fragment(name: str, *keys: int) -> Markup:
+    """Template global: the mark where fragment `name` goes; `keys` (ids, a page number) are what its renderer
+    is called with."""
+    if name not in _live_renderers:
+        raise KeyError(f"no live fragment named {name!r}")
+    return Markup(f"<!--live:{_LIVE_NONCE}:{name}:{'.'.join(str(int(key)) for key in keys)}-->")
+
+
+def fill_live_fragments(response):
+    """after_request: replace each mark of an HTML response by its freshly rendered fragment."""
+    if response.direct_passthrough or response.mimetype != "text/html":
+        return response
+    body = response.get_data()
+    if b"<!--live:" not in body:
+        return response
+    nonce = _LIVE_NONCE.encode()
+
+    def render(match: re.Match) -> bytes:
+        if match.group(1) != nonce:
+            return match.group(0)  # not ours: leave the comment as it was written
+        keys = (int(key) for key in match.group(3).split(b"."))
+        return str(_live_renderers[match.group(2).decode()](*keys)).encode()
+
+    response.set_data(_LIVE_MARK.sub(render, body))
+    return response
+
+
+def render_block(template_name: str, block: str, **context) -> str:
+    """One block of a template rendered alone, with the usual template context (request, user, globals): a
+    page template keeps its live fragment beside the page that shows it."""
+    template = current_app.jinja_env.get_template(template_name)
+    current_app.update_template_context(context)
+    return "".join(template.blocks[block](template.new_context(context)))
 
 
 # --- security ------------------------------------------------------------------------------------------

@@ -4,17 +4,20 @@ import random
 
 import sqlalchemy as sa
 
-from shop.accounts.models import Role
+from shop.accounts.models import Role, User
+from shop.catalog.models import Product
 from shop.catalog.services import update_product
 from shop.certification.queries import current_certificate
 from shop.certification.services import withdraw_certificate
 from shop.core.clock import today
 from shop.extensions import db
+from shop.inventory.services import sell_at_counter
+from shop.sales_points.models import SalesPoint
 from shop.search import snapshot
 from shop.search.filters import SORTS, ProductFilters
 from shop.search.versioning import current_version
 from tests.conftest import login
-from tests.factories import make_producer, make_product, make_user
+from tests.factories import make_point, make_producer, make_product, make_stock, make_user
 from tests.search_reference import sql_facets, sql_page
 
 
@@ -87,3 +90,49 @@ def test_pages_with_a_notice_are_not_cached(app, client):
     first = client.get("/products?stars=abc").get_data(as_text=True)
     second = client.get("/products?stars=abc").get_data(as_text=True)
     assert "abc" in first and "abc" in second  # the notice shows each time, not only the first
+
+
+# --- live fragments: parts of cached pages that change without the catalogue version (stock) ---------------
+
+def _product_at_a_point(story_md: str = "Rang mộc.") -> str:
+    clerk = make_user(Role.ADMIN)
+    product = make_product(name="Cà phê Robusta Định Quán", story_md=story_md)
+    make_stock(make_point("DN-DQ-01"), product, clerk, quantity=2)
+    return product.slug
+
+
+def test_a_stock_change_shows_at_once_on_a_cached_product_page(app, client):
+    with app.app_context():
+        slug = _product_at_a_point()
+        db.session.commit()
+        version = current_version()
+    first = client.get(f"/products/{slug}").get_data(as_text=True)
+    assert "stock-band--few_left" in first and "<!--live:" not in first
+    with app.app_context():
+        point = db.session.scalar(sa.select(SalesPoint))
+        product = db.session.scalar(sa.select(Product))
+        sell_at_counter(point, [(product, 2)], payment_method="cash", actor=db.session.scalar(sa.select(User)))
+        db.session.commit()
+        assert current_version() == version, "a sale is not a catalogue change: the cached page stays"
+    second = client.get(f"/products/{slug}").get_data(as_text=True)
+    assert "stock-band--out_of_stock" in second and "stock-band--few_left" not in second
+
+
+def test_logged_in_visitors_get_the_live_parts_too(app, client):
+    with app.app_context():
+        slug = _product_at_a_point()
+        make_user(Role.CUSTOMER, email="khach@example.vn")
+        db.session.commit()
+    login(client, "khach@example.vn")
+    page = client.get(f"/products/{slug}").get_data(as_text=True)
+    assert "stock-band--few_left" in page and "<!--live:" not in page
+
+
+def test_text_written_by_a_producer_cannot_pull_in_a_live_part(app, client):
+    """A mark needs this process's secret: one typed into a story (raw HTML comment) is not filled in."""
+    forged = "<!--live:0123456789abcdef:product_availability:1-->"
+    with app.app_context():
+        slug = _product_at_a_point(story_md=f"Rang mộc.\n\n{forged}\n")
+        db.session.commit()
+    page = client.get(f"/products/{slug}").get_data(as_text=True)
+    assert page.count("point-list__item") == 1

@@ -1,13 +1,26 @@
-"""Storefront pages of the sales points."""
-from flask import Blueprint, abort, render_template
+"""Storefront pages of the sales points: the list with its map, and one point with what is available there."""
+from dataclasses import dataclass
+from math import ceil
 
-from shop.catalog.queries import products_by_ids
-from shop.certification.queries import current_certificates
+from flask import Blueprint, abort, current_app, render_template, request
+
 from shop.core.clock import today
+from shop.inventory.availability import availability_at_point, count_products_at_point
 from shop.sales_points import queries
-from shop.web import cached_page
+from shop.web import cached_page, live_renderer, render_block
 
 bp = Blueprint("sales_points", __name__)
+
+PRODUCTS_PER_PAGE = 48
+MAX_PAGE = 100_000
+
+
+@dataclass(frozen=True)
+class StockPage:
+    items: list
+    page: int
+    pages: int
+    total: int
 
 
 @bp.route("")
@@ -22,7 +35,23 @@ def point_detail(code: str):
     point = queries.get_by_code(code)
     if point is None or not point.is_open:
         abort(404)
-    products = [p for p in products_by_ids(sorted(queries.product_ids_at(point.id))) if p.is_published]
-    certificates = current_certificates([p.id for p in products], today())
-    return render_template("sales_points/point_detail.html", point=point,
-                           products=[p for p in products if p.id in certificates], certificates=certificates)
+    return render_template("sales_points/point_detail.html", point=point, page=_page_number())
+
+
+def _page_number() -> int:
+    page = request.args.get("page", type=int) or 1
+    return page if 1 <= page <= MAX_PAGE else 1
+
+
+@live_renderer("point_availability")
+def point_availability(point_id: int, page: int) -> str:
+    """The products of the point with their stock bands: rendered for every response (stock changes with each
+    sale; the rest of the page may come from the page cache)."""
+    day = today()
+    total = count_products_at_point(point_id, day)
+    pages = max(1, ceil(total / PRODUCTS_PER_PAGE))
+    page = min(page, pages)
+    items = availability_at_point(point_id, day, current_app.config["FEW_LEFT_THRESHOLD"],
+                                  limit=PRODUCTS_PER_PAGE, offset=(page - 1) * PRODUCTS_PER_PAGE)
+    return render_block("sales_points/point_detail.html", "availability",
+                        stock=StockPage(items=items, page=page, pages=pages, total=total))

@@ -116,12 +116,21 @@ def test_real_responses_match_the_documented_schemas(client, openapi, full_catal
     producer = assert_documented(openapi, "/producers/{slug}",
                                  client.get(f"/api/v1/producers/{full_catalogue['producer']}"))
     assert len(producer["products"]) == 1
+    points = assert_documented(openapi, "/points", client.get("/api/v1/points"))
+    assert [p["code"] for p in points["items"]] == ["DN-VC-01"]
+    assert_documented(openapi, "/points/{code}", client.get("/api/v1/points/DN-VC-01"))
+    stock = assert_documented(openapi, "/points/{code}/stock", client.get("/api/v1/points/DN-VC-01/stock"))
+    assert stock["items"][0]["band"] == "out_of_stock"
 
 
 @pytest.mark.parametrize("method, path, documented, status", [
     ("get", "/api/v1/products?stars=9", "/products", 400),
     ("get", "/api/v1/products/khong-co", "/products/{slug}", 404),
     ("get", "/api/v1/producers/khong-co", "/producers/{slug}", 404),
+    ("get", "/api/v1/points?per_page=0", "/points", 400),
+    ("get", "/api/v1/points/khong-co", "/points/{code}", 404),
+    ("get", "/api/v1/points/khong-co/stock", "/points/{code}/stock", 404),
+    ("post", "/api/v1/points", "/points", 405),
     ("post", "/api/v1/products", "/products", 405),
 ])
 def test_errors_match_the_documented_schema(client, openapi, method, path, documented, status):
