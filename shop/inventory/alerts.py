@@ -74,15 +74,28 @@ class ExpiringCertificate:
     days_left: int
 
 
+@dataclass(frozen=True)
+class UnsellableStock:
+    """Units on the shelf of a product that lost its qualifying basis (certificate lapsed or withdrawn, basis
+    revoked): they cannot be sold and must go back to the producer or be written off."""
+
+    point_id: int
+    product_id: int
+    product_name: str
+    on_hand: int
+
+
 @dataclass
 class PointAlerts:
     low_stock: list[LowStock] = field(default_factory=list)
     expiring_lots: list[ExpiringLot] = field(default_factory=list)
     expiring_certificates: list[ExpiringCertificate] = field(default_factory=list)
+    unsellable: list[UnsellableStock] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return len(self.low_stock) + len(self.expiring_lots) + len(self.expiring_certificates)
+        return (len(self.low_stock) + len(self.expiring_lots) + len(self.expiring_certificates)
+                + len(self.unsellable))
 
     @property
     def expired_lots(self) -> list[ExpiringLot]:
@@ -164,6 +177,17 @@ def _expiring_certificate_rows(point_ids: list[int], day: date, within_days: int
     return sorted(alerts, key=lambda alert: (alert.point_id, alert.valid_until, alert.product_name))
 
 
+def _unsellable_rows(point_ids: list[int], day: date) -> list[UnsellableStock]:
+    rows = db.session.execute(
+        sa.select(StockLevel.point_id, Product.id, Product.name, sa.func.sum(StockLevel.on_hand))
+        .join(Product, Product.id == StockLevel.product_id)
+        .where(StockLevel.point_id.in_(point_ids), StockLevel.on_hand > 0,
+               sa.not_(qualified_clause(StockLevel.product_id, day)))
+        .group_by(StockLevel.point_id, Product.id, Product.name)
+        .order_by(StockLevel.point_id, Product.name, Product.id))
+    return [UnsellableStock(point_id, product_id, name, int(units)) for point_id, product_id, name, units in rows]
+
+
 # --- one point ------------------------------------------------------------------------------------------------
 
 def low_stock(point_id: int, day: date, default_threshold: int) -> list[LowStock]:
@@ -207,7 +231,7 @@ def thresholds_of(point_id: int, day: date) -> list[ThresholdRow]:
 def all_alerts(day: date, settings: AlertSettings,
                points: Iterable[SalesPoint] | None = None) -> list[tuple[SalesPoint, PointAlerts]]:
     """(point, its alerts) for each of `points` (default: every open point), in their order, points without
-    alerts included. Three queries (plus one per 500 products for certificates), however many points."""
+    alerts included. Four queries (plus one per 500 products for certificates), however many points."""
     points = list_open_points() if points is None else list(points)
     by_point = {point.id: PointAlerts() for point in points}
     ids = list(by_point)
@@ -218,4 +242,6 @@ def all_alerts(day: date, settings: AlertSettings,
             by_point[alert.point_id].expiring_lots.append(alert)
         for alert in _expiring_certificate_rows(ids, day, settings.certificate_days):
             by_point[alert.point_id].expiring_certificates.append(alert)
+        for alert in _unsellable_rows(ids, day):
+            by_point[alert.point_id].unsellable.append(alert)
     return [(point, by_point[point.id]) for point in points]

@@ -75,6 +75,8 @@ def _alert_lines(alerts: PointAlerts) -> list[str]:
         lines.append(f"  {kind}  {lot.product_name}, lot {lot.lot_code}: {lot.on_hand} on the shelf, {when}")
     lines += [f"  certificate   {cert.product_name}: {cert.stars}-star certificate {cert.decision_no} valid until "
               f"{format_date(cert.valid_until)} ({cert.days_left} days left)" for cert in alerts.expiring_certificates]
+    lines += [f"  cannot sell   {item.product_name}: {item.on_hand} on the shelf without a qualifying basis"
+              for item in alerts.unsellable]
     return lines
 
 
@@ -87,7 +89,8 @@ def _as_json(day, settings: AlertSettings, collected) -> str:
     points = [{"code": point.code, "name": point.name, "status": point.status.value, "alert_count": alerts.count,
                "low_stock": [plain(item) for item in alerts.low_stock],
                "expiring_lots": [{**plain(lot), "expired": lot.expired} for lot in alerts.expiring_lots],
-               "expiring_certificates": [plain(cert) for cert in alerts.expiring_certificates]}
+               "expiring_certificates": [plain(cert) for cert in alerts.expiring_certificates],
+               "unsellable": [plain(item) for item in alerts.unsellable]}
               for point, alerts in collected]
     return json.dumps({"day": day.isoformat(), "expiry_days": settings.expiry_days,
                        "certificate_days": settings.certificate_days, "points": points}, ensure_ascii=False, indent=2)

@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from shop.certification.queries import current_certificate
+from shop.certification.services import withdraw_certificate
 from shop.core.audit_trail import AuditEntry
 from shop.core.clock import today
 from shop.core.errors import DomainError
@@ -133,7 +135,7 @@ def test_all_alerts_covers_open_points_in_a_few_queries(app, manager, product):
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert [point.code for point, _ in result] == [point.code for point in points]  # the suspended one left out
-    assert len(statements) <= 6, f"{len(statements)} queries for 12 points"
+    assert len(statements) <= 7, f"{len(statements)} queries for 12 points"
     by_code = {point.code: alerts for point, alerts in result}
     assert [a.available for a in by_code["DN-A00"].low_stock] == [2]
     assert by_code["DN-A05"].low_stock == []  # 7 available
@@ -172,3 +174,15 @@ def test_the_thresholds_form_changes_all_or_nothing(manager, point, product):
     rows = thresholds_of(point.id, today())
     assert [(row.product.name, row.threshold, row.available) for row in rows] == [
         ("Hạt điều rang muối", 2, 4), ("Mật ong", None, 9)]
+
+
+def test_goods_whose_certificate_was_withdrawn_are_flagged_as_not_for_sale(runner, manager, point, product):
+    receive(point, product, manager, lot_code="L1", quantity=4)
+    assert alerts_for_point(point, today(), SETTINGS).unsellable == []
+    withdraw_certificate(current_certificate(product.id, today()), decision_no="12/QĐ-UBND", reason="Vi phạm",
+                         on=today())
+    db.session.commit()
+    alerts = alerts_for_point(point, today(), SETTINGS)
+    assert [(item.product_name, item.on_hand) for item in alerts.unsellable] == [(product.name, 4)]
+    result = runner.invoke(args=["inventory", "alerts", "--point", point.code])
+    assert result.exit_code == 0 and "cannot sell" in result.output and product.name in result.output
