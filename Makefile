@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask
 PORT ?= 5000
 BENCH_ARGS ?=
-BENCH_SCRIPTS := $(wildcard bench/catalog.py bench/search.py)
+BENCH_SCRIPTS := $(wildcard bench/catalog.py bench/search.py bench/inventory.py)
 CHROMIUM := /usr/bin/chromium
 
 # Payment sandbox hook (the ordering issue fills it in): a command started in the background before

@@ -207,3 +207,40 @@ def certified_on(day: date) -> sa.Select:
     certified = certified_stars_subquery(day)
     return (sa.select(Product.id, Product.name).join(certified, certified.c.product_id == Product.id)
             .where(Product.status == ProductStatus.PUBLISHED).order_by(Product.id))
+
+
+# --- logged-in HTTP clients (benchmarks of the back office) --------------------------------------------------
+
+USER_AGENT = "ocop-bench"  # the same for requests and wrk: Flask-Login ties a session to its client's identity
+CSRF_FIELD_RE = r'name="csrf_token"[^>]*value="([^"]+)"'
+
+
+def csrf_token_of(session, url: str) -> str:
+    """The CSRF token of the first form on the page at `url`."""
+    import re
+
+    response = session.get(url, timeout=60)
+    match = re.search(CSRF_FIELD_RE, response.text)
+    if not match:
+        raise SystemExit(f"no CSRF token on {url} (status {response.status_code})")
+    return match.group(1)
+
+
+def logged_in_session(base: str, email: str, password: str):
+    """A requests.Session logged in through /account/login like a browser (CSRF token first)."""
+    import requests
+
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    token = csrf_token_of(session, base + "/account/login")
+    response = session.post(base + "/account/login", data={"csrf_token": token, "email": email, "password": password},
+                            allow_redirects=False, timeout=60)
+    if response.status_code not in (302, 303):
+        raise SystemExit(f"login of {email} failed with status {response.status_code}")
+    session.get(base + "/", timeout=60)  # shows (and so removes) the welcome message: the cookie is stable now
+    return session
+
+
+def cookie_header(session) -> str:
+    """The session's cookies as one Cookie header (for wrk -H)."""
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in session.cookies)

@@ -137,16 +137,24 @@ def seed_demo_command(no_images: bool) -> None:
 @click.option("--points", default=1000, show_default=True, type=click.IntRange(0, 100_000))
 @click.option("--seed", "random_seed", default=42, show_default=True,
               help="Random seed (same seed, same data).")
-def seed_scale_command(products: int, producers: int, points: int, random_seed: int) -> None:
+@click.option("--movements", default=0, show_default=True, type=click.IntRange(0, 100_000_000),
+              help="Stock ledger rows to generate at the open points (the inventory benchmark uses 1000000).")
+def seed_scale_command(products: int, producers: int, points: int, random_seed: int, movements: int) -> None:
     """Generate a large catalogue for benchmarks (refused when more than 1,000 products exist)."""
     with unit_of_work():
         ensure_scale_allowed()  # before the progress bar, so a refusal is a clean one-line message
-        with click.progressbar(length=scale_steps(products, producers, points), label="Generating scale data",
-                               show_percent=True, show_eta=True, file=sys.stderr) as bar:
+        with click.progressbar(length=scale_steps(products, producers, points, movements),
+                               label="Generating scale data", show_percent=True, show_eta=True,
+                               file=sys.stderr) as bar:
             report = seed_scale(products=products, producers=producers, points=points, seed=random_seed,
-                                progress=bar.update)
+                                progress=bar.update, movements=movements)
     click.echo(f"Scale data: {report.producers} producers ({report.documents} documents), {report.products} "
                f"products, {report.certificates} certificates, {report.points} sales points carrying "
                f"{report.assortment} products, in {report.seconds:.1f} s.")
     click.echo("Certificate histories: " + ", ".join(f"{n} {plan}" for plan, n in report.plans.items()) + ".")
+    if movements:
+        stock = report.stock
+        click.echo(f"Stock: {stock.movements} ledger rows, {stock.levels} stock levels of {stock.lots} lots, "
+                   f"{stock.counter_sales} counter sales, {stock.managers} point managers; busiest point "
+                   f"{stock.busy_point or '—'} (30 days of sales).")
     click.echo("Build the search index with `flask search reindex`.")

@@ -2,7 +2,8 @@
 domain's rules."""
 import json
 import unicodedata
-from datetime import date
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,33 @@ from shop.catalog.models import Product, ProductStatus
 from shop.certification.models import STAR_BANDS, Certificate, CertificateStatus, IssuingLevel
 from shop.certification.queries import certified_stars_subquery
 from shop.core.admin_units import FORMER_DISTRICTS
-from shop.core.clock import add_months, today
+from shop.core.clock import VN_TZ, add_months, today
 from shop.core.text import slugify
 from shop.extensions import db
+from shop.inventory.models import (
+    AdjustmentReason,
+    CounterSale,
+    CounterSaleLine,
+    MovementKind,
+    StockLevel,
+    StockMovement,
+    TransferStatus,
+)
+from shop.inventory.queries import in_transit_for, stock_for_point, verify_ledger
+from shop.inventory.services import sell_at_counter
 from shop.producers.models import LegalForm, Producer
 from shop.producers.queries import producer_of
-from shop.sales_points.models import PointProduct, PointStatus, PointTier, SalesPoint
-from shop.sales_points.queries import managed_by
-from shop.seeding import SEED_DIR, DemoRefused, ScaleRefused, load_seed_file, seed_demo, seed_scale
+from shop.sales_points.models import PointManager, PointProduct, PointStatus, PointTier, SalesPoint
+from shop.sales_points.queries import get_by_code, managed_by
+from shop.seeding import (
+    SEED_DIR,
+    DemoRefused,
+    ScaleRefused,
+    load_seed_file,
+    scale_steps,
+    seed_demo,
+    seed_scale,
+)
 
 DEMO_EMAILS = {
     "admin@demo.ocop.vn": Role.ADMIN, "officer@demo.ocop.vn": Role.TRADE_OFFICER,
@@ -263,3 +283,139 @@ def test_scale_refuses_a_database_that_already_has_a_large_catalogue(app_ctx):
 def test_scale_refuses_nonsense_counts(app_ctx):
     with pytest.raises(ScaleRefused):
         seed_scale(products=10, producers=0, points=1)
+
+
+# --- demo stock -------------------------------------------------------------------------------------------
+
+DEMO_MANAGERS = {"centre@demo.ocop.vn": "DN-TT-01", "xuanloc@demo.ocop.vn": "DN-XL-01"}
+
+
+def _demo_point(email: str) -> SalesPoint:
+    [point] = managed_by(authenticate(email, "ocop-demo"))
+    return point
+
+
+def test_both_demo_managers_have_lots_on_their_shelves(demo):
+    day = today()
+    for email, code in DEMO_MANAGERS.items():
+        point = _demo_point(email)
+        assert point.code == code
+        rows = [row for row in stock_for_point(point) if row.on_hand > 0]
+        assert len({row.product.id for row in rows}) >= 10, f"{code} has goods of many products"
+        carried = set(db.session.scalars(sa.select(PointProduct.product_id).where(PointProduct.point_id == point.id)))
+        assert {row.product.id for row in rows} <= carried
+        lots_per_product = Counter(row.product.id for row in rows)
+        assert max(lots_per_product.values()) >= 2, f"{code}: several lots of a product"
+        # What the alerts are for: lots expiring within the window, one expired lot still on the shelf.
+        soon = [row for row in rows if row.expiry_date and day <= row.expiry_date <= day + timedelta(days=30)]
+        expired = [row for row in rows if row.expiry_date and row.expiry_date < day]
+        assert soon, f"{code}: lots expiring soon"
+        assert len(expired) == 1, f"{code}: one expired lot left on the shelf"
+        assert any(row.expiry_date is None for row in rows), f"{code}: non-perishable goods"
+        assert all(row.reserved == 0 and row.available == row.on_hand for row in rows)
+
+
+def test_demo_points_have_thirty_days_of_counter_sales_in_the_ledger(demo):
+    now, day = datetime.now(UTC), today()
+    for email in DEMO_MANAGERS:
+        point = _demo_point(email)
+        sales = list(db.session.scalars(sa.select(CounterSale).where(CounterSale.point_id == point.id)))
+        days = {sale.created_at.astimezone(VN_TZ).date() for sale in sales}
+        assert len(days & {day - timedelta(days=n) for n in range(1, 31)}) == 30, "a sale every day of the month"
+        assert min(days) >= day - timedelta(days=30) and all(sale.created_at <= now for sale in sales)
+        for sale in sales:
+            assert sale.lines and sale.total_vnd == sum(line.total_vnd for line in sale.lines)
+        # Every sale line is one ledger row, dated like its sale and pointing at its number.
+        sold = db.session.execute(
+            sa.select(StockMovement.reference, sa.func.sum(StockMovement.quantity), sa.func.min(StockMovement.occurred_at))
+            .where(StockMovement.point_id == point.id, StockMovement.kind == MovementKind.COUNTER_SALE)
+            .group_by(StockMovement.reference)).all()
+        assert {number: (-units, at) for number, units, at in sold} == {
+            sale.number: (sum(line.quantity for line in sale.lines), sale.created_at) for sale in sales}
+        assert sorted(sale.number for sale in sales) == [f"{point.code}-{n:06d}" for n in range(1, len(sales) + 1)]
+
+
+def test_the_next_real_sale_continues_the_demo_numbering(demo):
+    point = _demo_point("xuanloc@demo.ocop.vn")
+    before = count(CounterSale, CounterSale.point_id == point.id)
+    row = next(row for row in stock_for_point(point)
+               if row.available > 0 and row.expiry_date and row.expiry_date > today() + timedelta(days=40))
+    sale = sell_at_counter(point, [(row.product, 1)], payment_method="cash",
+                           actor=authenticate("xuanloc@demo.ocop.vn", "ocop-demo"))
+    db.session.commit()
+    assert sale.number == f"DN-XL-01-{before + 1:06d}"
+
+
+def test_demo_has_a_transfer_in_transit_and_a_count_correction(demo):
+    centre, xuan_loc = _demo_point("centre@demo.ocop.vn"), _demo_point("xuanloc@demo.ocop.vn")
+    transit = in_transit_for(xuan_loc)
+    assert transit and transit == in_transit_for(centre), "both ends see the goods on the way"
+    transfer = transit[0].transfer
+    assert (transfer.from_point_id, transfer.to_point_id, transfer.status) == (centre.id, xuan_loc.id,
+                                                                               TransferStatus.SHIPPED)
+    corrections = db.session.scalars(sa.select(StockMovement).where(
+        StockMovement.point_id == xuan_loc.id, StockMovement.reason == AdjustmentReason.COUNT_CORRECTION)).all()
+    assert [m.quantity for m in corrections] == [-1]
+
+
+def test_demo_stock_levels_equal_the_ledger(demo, runner):
+    assert verify_ledger() == []
+    assert count(StockMovement) == demo.totals["stock movements"] > 1000
+    result = runner.invoke(args=["inventory", "verify"])
+    assert result.exit_code == 0 and "no difference" in result.output
+
+
+def test_seeding_the_demo_again_adds_no_stock(demo):
+    movements, sales = count(StockMovement), count(CounterSale)
+    again = seed_demo(images=False)
+    db.session.commit()
+    assert not again.created
+    assert (count(StockMovement), count(CounterSale)) == (movements, sales)
+    assert verify_ledger() == []
+
+
+# --- scale stock ------------------------------------------------------------------------------------------
+
+def test_scale_movements_are_exactly_the_rows_asked_for_and_balance(app_ctx):
+    steps = []
+    report = seed_scale(products=300, producers=100, points=20, seed=3, movements=12_000, progress=steps.append)
+    db.session.commit()
+    assert count(StockMovement) == report.stock.movements == 12_000
+    assert sum(steps) == scale_steps(300, 100, 20, 12_000)
+    assert verify_ledger() == []
+    assert db.session.scalar(sa.select(sa.func.min(StockLevel.on_hand))) >= 0
+    assert count(StockLevel) == report.stock.levels and count(CounterSale) == report.stock.counter_sales > 0
+    # Only open points hold stock, each moved by its own manager.
+    stocked = db.session.scalars(sa.select(SalesPoint).join(StockLevel, StockLevel.point_id == SalesPoint.id)
+                                 .distinct()).all()
+    assert stocked and all(point.status == PointStatus.OPEN for point in stocked)
+    strangers = db.session.scalar(
+        sa.select(sa.func.count()).select_from(StockMovement)
+        .outerjoin(PointManager, (PointManager.point_id == StockMovement.point_id)
+                   & (PointManager.user_id == StockMovement.actor_id)).where(PointManager.user_id.is_(None)))
+    assert strangers == 0
+    # Every counter-sale row belongs to a sale with a line for it; the busy point sold every day of the month.
+    lines = db.session.scalar(sa.select(sa.func.sum(CounterSaleLine.quantity)))
+    sold = db.session.scalar(sa.select(sa.func.sum(StockMovement.quantity))
+                             .where(StockMovement.kind == MovementKind.COUNTER_SALE))
+    assert lines == -sold
+    busy = get_by_code(report.stock.busy_point)
+    days = {sale.created_at.astimezone(VN_TZ).date() for sale in db.session.scalars(
+        sa.select(CounterSale).where(CounterSale.point_id == busy.id))}
+    assert {today() - timedelta(days=n) for n in range(1, 31)} <= days
+
+
+def test_few_scale_movements_still_balance(app_ctx):
+    report = seed_scale(products=100, producers=40, points=5, movements=500)
+    db.session.commit()
+    assert count(StockMovement) == 500 and report.stock.busy_point is None
+    assert verify_ledger() == []
+
+
+def test_seed_scale_command_takes_movements(runner):
+    result = runner.invoke(args=["seed", "scale", "--products", "200", "--producers", "60", "--points", "8",
+                                 "--movements", "9000"])
+    assert result.exit_code == 0, result.output
+    assert "Stock: 9000 ledger rows" in result.output
+    refused = runner.invoke(args=["seed", "scale", "--movements", "-5"])
+    assert refused.exit_code == 2

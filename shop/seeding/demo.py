@@ -22,6 +22,7 @@ from shop.core.errors import DomainError
 from shop.core.images import make_placeholder
 from shop.core.text import nfc
 from shop.extensions import db
+from shop.inventory.models import CounterSale, StockMovement
 from shop.producers.models import Producer
 from shop.producers.queries import get_by_slug, producer_of
 from shop.producers.services import (
@@ -34,6 +35,7 @@ from shop.producers.services import (
 from shop.sales_points.models import PointManager, PointProduct, SalesPoint
 from shop.sales_points.queries import get_by_code
 from shop.sales_points.services import assign_manager, carry_product, create_point
+from shop.seeding.demo_stock import seed_demo_stock
 from shop.seeding.files import load_seed_file, parse_date, parse_time, ward_code
 
 # Placeholder pictures: small enough to keep `flask seed demo` fast, large enough for the 320/640 renditions.
@@ -71,6 +73,7 @@ def seed_demo(*, images: bool = True) -> DemoReport:
     products = _seed_products(report, producers, images)
     _seed_assortments(report, points, products)
     _seed_accounts(report, points, producers)
+    seed_demo_stock(report, points)
     report.totals = database_totals()
     return report
 
@@ -200,4 +203,5 @@ def database_totals() -> dict[str, int]:
         return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
     return {"producers": count(Producer), "products": count(Product), "certificates": count(Certificate),
-            "points": count(SalesPoint), "assortment": count(PointProduct), "users": count(User)}
+            "points": count(SalesPoint), "assortment": count(PointProduct), "users": count(User),
+            "stock movements": count(StockMovement), "counter sales": count(CounterSale)}

@@ -28,6 +28,7 @@ from shop.producers.models import DocumentKind, LegalForm, Producer, ProducerDoc
 from shop.sales_points.models import PointProduct, PointStatus, PointTier, SalesPoint
 from shop.search.versioning import bump_catalog_version
 from shop.seeding.files import load_seed_file, ward_code
+from shop.seeding.scale_stock import ProductFacts, StockReport, insert_stock
 
 PROVINCE = 75  # Đồng Nai (2025 units)
 MAX_EXISTING_PRODUCTS = 1000
@@ -60,11 +61,12 @@ class ScaleReport:
     assortment: int = 0
     seconds: float = 0.0
     plans: dict[str, int] = field(default_factory=dict)
+    stock: StockReport = field(default_factory=StockReport)
 
 
-def scale_steps(products: int, producers: int, points: int) -> int:
+def scale_steps(products: int, producers: int, points: int, movements: int = 0) -> int:
     """The total that `seed_scale` reports to `progress`, for the length of a progress bar."""
-    return producers + 2 * products + 2 * points
+    return producers + 2 * products + 2 * points + movements
 
 
 def ensure_scale_allowed() -> None:
@@ -79,10 +81,11 @@ def ensure_scale_allowed() -> None:
 
 
 def seed_scale(products: int = 20000, producers: int = 8000, points: int = 1000, seed: int = 42,
-               progress: Callable[[int], None] | None = None) -> ScaleReport:
+               progress: Callable[[int], None] | None = None, movements: int = 0) -> ScaleReport:
     """Insert `producers` producers, `products` products with certificates and `points` sales points carrying
-    about 200 products each. Flushes only; the caller commits. `progress(n)` is called as work is done."""
-    if products < 0 or producers < 1 or points < 0:
+    about 200 products each, and with `movements` > 0 stock at the open points made of that many ledger rows
+    (shop.seeding.scale_stock). Flushes only; the caller commits. `progress(n)` is called as work is done."""
+    if products < 0 or producers < 1 or points < 0 or movements < 0:
         raise ScaleRefused("Scale data needs at least one producer, and no negative counts.")
     ensure_scale_allowed()
     started = time.perf_counter()
@@ -92,6 +95,11 @@ def seed_scale(products: int = 20000, producers: int = 8000, points: int = 1000,
     product_rows = generator.insert_products(products, producer_rows, report)
     generator.insert_certificates(product_rows, report)
     generator.insert_points(points, product_rows, report)
+    if movements:
+        facts = {p["id"]: ProductFacts(p["id"], p["slug"], p["name"], p["price_vnd"], p["subgroup"])
+                 for p in product_rows}
+        report.stock = insert_stock(generator.open_points, generator.assortment, facts, movements, generator.rng,
+                                    generator.progress)
     db.session.flush()
     # Bulk inserts bypass the ORM events: tell running servers their cached listings are stale.
     bump_catalog_version()
@@ -119,6 +127,8 @@ class _Generator:
         self.point_codes = set(db.session.scalars(sa.select(SalesPoint.code)))
         self.brand_pairs = self._brand_pairs()
         self.sessions = self._decision_sessions()
+        self.open_points: list[tuple[int, str]] = []  # (id, code) of the open points, for their stock
+        self.assortment: dict[int, list[int]] = {}
 
     # --- helpers -------------------------------------------------------------------------------------------
     def _brand_pairs(self) -> list[str]:
@@ -297,7 +307,8 @@ class _Generator:
                 "published_at": self.now - timedelta(days=r.randrange(0, 730), minutes=r.randrange(1440))
                 if published else None,
                 **self._stamp()})
-            meta.append({"plan": plan, "district": producer["district"]})
+            meta.append({"plan": plan, "district": producer["district"], "slug": slug, "name": name,
+                         "price_vnd": rows[-1]["price_vnd"], "subgroup": kind["subgroup"]})
             if len(rows) == BATCH:
                 self._flush_products(rows, meta)
                 rows = []
@@ -469,6 +480,8 @@ class _Generator:
                 "phone": self._phone(district, mobile=False), **self._stamp()})
             districts.append(district)
         ids = self._insert(SalesPoint, rows, returning=True)
+        self.open_points = [(point_id, row["code"]) for point_id, row in zip(ids, rows, strict=True)
+                            if row["status"] == PointStatus.OPEN]
         # Points sell what is listed: published products with a valid certificate; half from their own area.
         listed = [p for p in products if p["plan"] in ("valid", "renewed", "upgraded")]
         listed_ids = [p["id"] for p in listed]
@@ -483,6 +496,7 @@ class _Generator:
             while len(chosen) < want:
                 chosen.add(listed_ids[r.randrange(len(listed_ids))])
             links += [{"point_id": point_id, "product_id": product_id} for product_id in chosen]
+            self.assortment[point_id] = sorted(chosen)
             if len(links) >= 10 * BATCH:
                 self._insert(PointProduct, links, counts=False)
                 report.assortment += len(links)
