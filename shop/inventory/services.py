@@ -282,10 +282,12 @@ def adjust_stock(target: StockLevel | tuple, *, delta: int, reason: AdjustmentRe
     return movement
 
 
-def record_count(point: SalesPoint, counts: dict[tuple[int, int], int], *, actor,
-                 note: str | None = None) -> list[StockMovement]:
+def record_count(point: SalesPoint, counts: dict[tuple[int, int], int], *, actor, note: str | None = None,
+                 counted_against: dict[tuple[int, int], int] | None = None) -> list[StockMovement]:
     """A physical count: every difference becomes a count-correction row. All or nothing; refused if the stock
-    moved while counting (a sale in the meantime) so the count is never applied to the wrong figure."""
+    moved while counting (a sale in the meantime) so the count is never applied to the wrong figure.
+    `counted_against` gives, per (product id, lot id), the on-hand quantity printed on the count sheet: the
+    count applies only if the stock still holds exactly that."""
     _check_actor(actor)
     checked: list[tuple[Lot, int]] = []
     for (product_id, lot_id), counted in sorted(counts.items()):
@@ -301,6 +303,9 @@ def record_count(point: SalesPoint, counts: dict[tuple[int, int], int], *, actor
         level = _level_for(point.id, lot.product_id, lot.id, create=False)
         on_hand, reserved = (0, 0) if level is None else db.session.execute(
             sa.select(StockLevel.on_hand, StockLevel.reserved).where(StockLevel.id == level.id)).one()
+        if counted_against is not None and counted_against.get((lot.product_id, lot.id)) != on_hand:
+            raise Conflict(str(_l("The stock changed while it was being counted. Please count again.")),
+                           field="counts", code="stock_changed")
         if counted < reserved:
             raise DomainError(str(_l("Lot %(code)s: the count is below the quantity reserved for orders.",
                                      code=lot.lot_code)), field="counts", code="below_reserved")

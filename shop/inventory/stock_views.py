@@ -192,12 +192,10 @@ def count(code: str):
                               code="empty_count")
         by_level = {line.level_id: line for line in lines}
         printed = form.printed_quantities()
-        if any(printed.get(level_id) != by_level[level_id].on_hand for level_id in counted):
-            raise DomainError(_("The stock changed while it was being counted. Please count again."),
-                              field="counts", code="stock_changed")
+        key = {level_id: (by_level[level_id].product_id, by_level[level_id].lot_id) for level_id in counted}
         recorded.extend(services.record_count(
-            point, {(by_level[i].product_id, by_level[i].lot_id): n for i, n in counted.items()},
-            actor=current_user, note=form.note.data))
+            point, {key[i]: n for i, n in counted.items()}, actor=current_user, note=form.note.data,
+            counted_against={key[i]: printed.get(i) for i in counted}))
 
     if submit_form(form, record, success=_("The count is recorded."), default_field="counts"):
         return redirect(url_for(".count", code=point.code, recorded=",".join(str(m.id) for m in recorded) or None))

@@ -213,3 +213,16 @@ def test_a_count_is_refused_when_the_stock_moved_while_counting(point, product, 
         record_count(point, {(product.id, lot.id): 7}, actor=manager)
     assert error.value.code == "stock_changed"
     assert on_hand_by_lot(point) == {"A": 9} and rows(StockMovement) == 1  # only the simulated sale changed it
+
+
+def test_a_count_sheet_applies_only_to_the_stock_it_was_printed_with(point, product, manager):
+    receive(point, product, manager, lot_code="A", quantity=10)
+    lot = db.session.scalar(sa.select(Lot))
+    key = (product.id, lot.id)
+    sell_at_counter(point, [(product, 1)], payment_method="cash", actor=manager)  # after the sheet was printed
+    with pytest.raises(DomainError) as error:
+        record_count(point, {key: 8}, actor=manager, counted_against={key: 10})
+    assert error.value.code == "stock_changed"
+    assert on_hand_by_lot(point) == {"A": 9}
+    [movement] = record_count(point, {key: 8}, actor=manager, counted_against={key: 9})
+    assert movement.quantity == -1
