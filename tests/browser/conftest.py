@@ -5,26 +5,19 @@ the demo data and indexed through the same `flask` commands `make run` uses. Chr
 /usr/bin/chromium driven by Playwright; no browser is ever downloaded. Without /usr/bin/chromium the
 tests skip, except in CI (CI=true) where that is a failure."""
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.live_server import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 # Quiet, sandbox-free Chromium: this machine has no network beyond loopback and runs as root.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _flask(args: list[str], env: dict, log: Path, timeout: int = 300) -> None:
@@ -49,34 +42,17 @@ def live_server(tmp_path_factory):
     for command in (["db", "upgrade"], ["seed", "demo"], ["search", "reindex"]):
         _flask(command, env, log)
 
-    port = _free_port()
+    port = free_port()
     server_log = (folder / "server.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port", str(port),
                                "--no-reload", "--no-debugger"], cwd=ROOT, env=env, stdout=server_log,
                               stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"the server exited with {server.returncode}:\n{(folder / 'server.log').read_text()}")
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /healthz in 60 s:\n{(folder / 'server.log').read_text()}")
-            time.sleep(0.2)
+        wait_until_up(base, server, folder / "server.log")
         yield base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         server_log.close()
 
 

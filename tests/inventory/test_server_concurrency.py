@@ -4,12 +4,9 @@ counters selling the last five units while a write-off takes one of them. Exactl
 there are units, every loser is told there is not enough stock, the stock never goes negative and the ledger
 still balances."""
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,18 +19,13 @@ from shop.inventory.queries import verify_ledger
 from tests.conftest import CSRF_RE
 from tests.factories import make_point, make_point_manager, make_product
 from tests.inventory.conftest import receive
+from tests.live_server import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGERS = ("counter-a@example.vn", "counter-b@example.vn")
 SELLERS = 12
 UNITS = 5  # on the shelf: 2 of a lot expiring sooner, 3 of a later one
 SERVER_FACTORY = "shop:create_app({'RATELIMIT_ENABLED': False, 'SEARCH_ENABLED': False})"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -63,7 +55,7 @@ def server(shared_app, counter_point, tmp_path):
     env.update(DATABASE_URL=shared_app.config["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=str(tmp_path),
                SECRET_KEY="server-concurrency-test", UPLOAD_DIR=str(tmp_path / "uploads"),
                SEARCH_INDEX_DIR=str(tmp_path / "index"), PYTHONUNBUFFERED="1")
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "gunicorn.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -72,29 +64,10 @@ def server(shared_app, counter_point, tmp_path):
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, process, log_path)
+        wait_until_up(base, process, log_path)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_up(base: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"the server did not answer /healthz within 60 s:\n{log_path.read_text()}")
+        stop(process)
 
 
 def _token(session: requests.Session, url: str) -> str:
