@@ -10,9 +10,8 @@ from stdnum.exceptions import ValidationError
 from shop.catalog.groups import GROUPS, SUBGROUPS, group_of
 from shop.catalog.models import Product, ProductImage, ProductStatus
 from shop.core import audit_trail
-from shop.core.database import after_commit
 from shop.core.errors import Conflict, DomainError
-from shop.core.images import delete_image, store_image
+from shop.core.images import delete_image_after_commit, store_image
 from shop.core.models import utcnow
 from shop.core.text import nfc
 from shop.extensions import db
@@ -129,6 +128,4 @@ def remove_product_image(product: Product, image: ProductImage, actor=None) -> N
         remaining.position = position
     db.session.flush()
     audit_trail.record("catalog.image_removed", product, actor=actor, stem=stem)
-    upload_dir = current_app.config["UPLOAD_DIR"]
-    # The files go only once the row's removal is committed: a rollback leaves the page intact.
-    after_commit(lambda: delete_image(upload_dir, stem))
+    delete_image_after_commit(current_app.config["UPLOAD_DIR"], stem)

@@ -73,6 +73,14 @@ def delete_image(upload_dir: str | Path, stem: str) -> None:
         path.unlink(missing_ok=True)
 
 
+def delete_image_after_commit(upload_dir: str | Path, stem: str) -> None:
+    """Delete a picture's files once the transaction that removed its row commits: a rollback leaves the picture
+    intact on disk and in the database."""
+    from shop.core.database import after_commit
+
+    after_commit(lambda: delete_image(upload_dir, stem))
+
+
 def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
     try:
         with warnings.catch_warnings():

@@ -12,9 +12,8 @@ from shop.accounts.models import Role
 from shop.accounts.services import get_user_by_email
 from shop.catalog.models import Product
 from shop.core import admin_units, audit_trail
-from shop.core.database import after_commit
 from shop.core.errors import Conflict, DomainError
-from shop.core.images import ImageRejected, delete_image, store_image
+from shop.core.images import ImageRejected, delete_image, delete_image_after_commit, store_image
 from shop.core.text import nfc
 from shop.extensions import db
 from shop.sales_points.models import (
@@ -282,8 +281,7 @@ def remove_point_photo(photo: PointPhoto, actor) -> None:
         remaining.position = position
     db.session.flush()
     audit_trail.record("sales_points.photo_removed", point, actor=actor, stem=stem)
-    upload_dir = current_app.config["UPLOAD_DIR"]
-    after_commit(lambda: delete_image(upload_dir, stem))
+    delete_image_after_commit(current_app.config["UPLOAD_DIR"], stem)
 
 
 def move_point_photo(photo: PointPhoto, offset: int, actor) -> None:
