@@ -60,8 +60,11 @@ def import_models() -> None:
     import shop.accounts.models
     import shop.catalog.models
     import shop.certification.models
+    import shop.checkout.models
     import shop.core.audit_trail
     import shop.inventory.models
+    import shop.orders.models
+    import shop.payments.models
     import shop.producers.models
     import shop.sales_points.models
     import shop.search.models  # noqa: F401

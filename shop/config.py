@@ -51,6 +51,28 @@ class DefaultConfig:
     CERTIFICATE_ALERT_DAYS = 90      # certificates of products on the shelf expiring within this many days
     FEW_LEFT_THRESHOLD = 5           # storefront: "few left" at or below this many available units
 
+    # Orders.
+    MAX_QUANTITY_PER_PRODUCT = 20        # in a cart, per product
+    UNPAID_CARD_HOLD_MINUTES = 30        # an unpaid card order releases its stock after this
+    PICKUP_HOLD_HOURS = 48               # a pickup order holds its stock this long, then expires
+    DELIVERY_POINT_CODE = None           # None: delivery orders are served from the provincial centre
+    # Shipping fee by zone (VND); provinces not listed are in zone "far". Free from FREE_SHIPPING_FROM_VND.
+    SHIPPING_ZONES: ClassVar[dict] = {"home": [75], "near": [79, 68, 80]}  # Đồng Nai; TP.HCM, Lâm Đồng, Tây Ninh
+    SHIPPING_FEES_VND: ClassVar[dict] = {"home": 20_000, "near": 35_000, "far": 50_000}
+    FREE_SHIPPING_FROM_VND = 500_000
+    ALCOHOL_ONLINE_SALES = True          # False: alcoholic products cannot be ordered online
+
+    # Payments (Stripe; in development and tests the SDK talks to localstripe, see the Makefile).
+    STRIPE_API_BASE = None          # e.g. http://127.0.0.1:8420 for localstripe
+    STRIPE_SECRET_KEY = "sk_test_localstripe"
+    STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
+    STRIPE_WEBHOOK_SECRET = "whsec_localstripe"
+    STRIPE_JS_URL = "https://js.stripe.com/v3/"
+
+    # Mail (Flask-Mail). MAIL_FOLDER set: messages are written there as .eml files instead of being sent.
+    MAIL_DEFAULT_SENDER = "OCOP Đồng Nai <no-reply@ocop.example.vn>"
+    MAIL_FOLDER = None  # default in development: instance/mail
+
     PER_PAGE = 24
     MAX_PER_PAGE = 100
     SEARCH_ENABLED = True
@@ -64,7 +86,9 @@ def load_environment(config: dict) -> None:
     env = os.environ
     if env.get("DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(env["DATABASE_URL"])
-    for key in ("SECRET_KEY", "SHOP_ENV", "UPLOAD_DIR", "SEARCH_INDEX_DIR", "RATELIMIT_STORAGE_URI"):
+    for key in ("SECRET_KEY", "SHOP_ENV", "UPLOAD_DIR", "SEARCH_INDEX_DIR", "RATELIMIT_STORAGE_URI", "STRIPE_API_BASE",
+                "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_JS_URL",
+                "MAIL_DEFAULT_SENDER", "MAIL_FOLDER"):
         if env.get(key):
             config[key] = env[key]
 

@@ -505,10 +505,9 @@ def _reserve(changes: Iterable[_Change]) -> bool:
 
 
 def reserve_lines(point: SalesPoint, lines: list[tuple[Product, int]], *, reference: str,
-                  actor) -> list[tuple[StockLevel, int]]:
+                  actor=None) -> list[tuple[StockLevel, int]]:
     """Hold stock for an order, all lines or none, first-expired-first-out among sellable lots. Reserving moves
-    no goods, so it writes no ledger row; fulfilment does."""
-    _check_actor(actor)
+    no goods, so it writes no ledger row (fulfilment does) and needs no person: a guest's order holds stock too."""
     day = today()
     wanted, products = _wanted_quantities(lines, day, empty=DomainError(
         str(_l("The order has no lines.")), field="lines", code="empty_order"))
@@ -525,13 +524,13 @@ def reserve_lines(point: SalesPoint, lines: list[tuple[Product, int]], *, refere
 
 
 def reserve_stock(point: SalesPoint, product: Product, quantity: int, *, reference: str,
-                  actor) -> list[tuple[StockLevel, int]]:
+                  actor=None) -> list[tuple[StockLevel, int]]:
     return reserve_lines(point, [(product, quantity)], reference=reference, actor=actor)
 
 
-def release_reservation(level: StockLevel, quantity: int, *, reference: str | None = None, actor) -> None:
-    """Give reserved units back to the shelf (an order cancelled). No ledger row: on_hand does not change."""
-    _check_actor(actor)
+def release_reservation(level: StockLevel, quantity: int, *, reference: str | None = None, actor=None) -> None:
+    """Give reserved units back to the shelf (an order cancelled or expired, possibly by a job: no person). No
+    ledger row: on_hand does not change."""
     _check_quantity(quantity)
     if not _reserve([_Change(level.id, -quantity)]):
         raise Conflict(str(_l("Fewer units are reserved than you are trying to release.")), field="quantity",
@@ -554,6 +553,20 @@ def fulfil_reservation(level: StockLevel, quantity: int, *, reference: str, acto
     movement = _movement(level, -quantity, MovementKind.ORDER_FULFILMENT, actor, reference=reference)
     db.session.flush()
     audit_trail.record("inventory.reservation_fulfilled", movement, actor=actor, reference=reference,
+                       quantity=quantity)
+    return movement
+
+
+def restock_returned(level: StockLevel, quantity: int, *, reference: str, note: str, actor) -> StockMovement:
+    """Units that had left with an order come back to the same shelf (a failed delivery, a refund with the goods
+    returned): one `return` row."""
+    _check_actor(actor)
+    _check_quantity(quantity)
+    _apply([_Change(level.id, quantity)])  # an addition: cannot fail
+    movement = _movement(level, quantity, MovementKind.RETURN, actor, reference=reference,
+                         note=(nfc(note) or "").strip() or None)
+    db.session.flush()
+    audit_trail.record("inventory.order_units_returned", movement, actor=actor, reference=reference,
                        quantity=quantity)
     return movement
 

@@ -40,6 +40,7 @@ POINT_TABS = [
     ("dashboard_point_manage.dashboard", _l("Dashboard")),
     ("counter_point_manage.counter", _l("Counter")),
     ("counter_point_manage.sales", _l("Sales")),
+    ("orders_point_manage.orders", _l("Orders")),
     ("stock_point_manage.stock", _l("Stock")),
     ("stock_point_manage.receipt_new", _l("Receive goods")),
     ("stock_point_manage.transfers", _l("Transfers")),

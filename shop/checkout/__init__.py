@@ -1,0 +1,1 @@
+"""Checkout: the cart and placing an order (orchestrates orders, inventory and payments)."""

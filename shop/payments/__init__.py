@@ -1,0 +1,1 @@
+"""Payments: card payments through Stripe (localstripe in development), cash collected, refunds."""
