@@ -77,11 +77,15 @@ def register_blueprints(app: Flask) -> None:
     from shop.catalog.manage_views import bp as catalog_manage_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.certification.department_views import bp as certification_department_bp
+    from shop.checkout.views import bp as checkout_bp
     from shop.inventory.api_views import bp as inventory_api_bp
     from shop.inventory.counter_views import bp as counter_manage_bp
     from shop.inventory.dashboard_views import bp as dashboard_manage_bp
     from shop.inventory.file_views import bp as files_manage_bp
     from shop.inventory.stock_views import bp as stock_manage_bp
+    from shop.orders.manage_views import bp as orders_manage_bp
+    from shop.orders.views import bp as orders_bp
+    from shop.payments.views import bp as payments_bp
     from shop.producers.api_views import bp as producers_api_bp
     from shop.producers.views import bp as producers_bp
     from shop.sales_points.api_views import bp as sales_points_api_bp
@@ -96,7 +100,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp, url_prefix="/search")
     app.register_blueprint(accounts_bp, url_prefix="/account")
     app.register_blueprint(catalog_manage_bp, url_prefix="/manage/catalog")
-    for point_manage_bp in (stock_manage_bp, counter_manage_bp, dashboard_manage_bp, files_manage_bp):
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(orders_bp, url_prefix="/orders")
+    app.register_blueprint(payments_bp)
+    for point_manage_bp in (stock_manage_bp, counter_manage_bp, dashboard_manage_bp, files_manage_bp,
+                            orders_manage_bp):
         app.register_blueprint(point_manage_bp, url_prefix="/manage/points")
     app.register_blueprint(certification_department_bp, url_prefix="/department/bases")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

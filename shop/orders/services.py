@@ -277,6 +277,24 @@ def cancel(order: Order, *, reason: str, actor, by_customer: bool = False) -> Or
     return order
 
 
+def mark_refunded(order: Order, *, actor, amount_vnd: int, reason: str) -> bool:
+    """Record money given back (payments.services.refund did the refund itself). When everything paid has been
+    refunded the order becomes `refunded`; a partial refund is an event only. True when the status changed."""
+    if amount_vnd <= 0 or order.refunded_vnd + amount_vnd > order.paid_vnd:
+        raise DomainError(str(_l("A refund cannot be more than what was paid and not yet refunded.")),
+                          field="amount_vnd", code="refund_too_large")
+    order.refunded_vnd += amount_vnd
+    if order.refunded_vnd == order.paid_vnd:
+        _move(order, OrderStatus.REFUNDED, "refunded", actor=actor, note=reason, amount_vnd=amount_vnd)
+        changed = True
+    else:
+        _event(order, "partially_refunded", order.status, order.status, actor=actor, note=reason,
+               amount_vnd=amount_vnd)
+        changed = False
+    db.session.flush()
+    return changed
+
+
 def expire_overdue(now: datetime | None = None) -> list[Order]:
     """Cancel the orders whose hold has run out (unpaid card orders, pickups not collected) and release their
     stock. For a job: `flask orders expire`. Each order is re-read with its status, so a payment that lands at
