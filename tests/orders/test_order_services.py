@@ -140,3 +140,15 @@ def test_overdue_orders_expire_and_release_their_stock(point, product):
     # A payment that lands after the expiry is kept for a refund, not lost.
     assert services.mark_paid(unpaid, unpaid.total_vnd, reference="pi_late") is True
     assert unpaid.status == OrderStatus.CANCELLED and unpaid.paid_vnd == unpaid.total_vnd
+
+
+def test_refunds_are_recorded_and_a_full_refund_ends_the_order(point, product, staff):
+    order = place(point, product, 2)
+    services.mark_paid(order, order.total_vnd)
+    assert services.mark_refunded(order, actor=staff, amount_vnd=100_000, reason="Hộp móp") is False
+    assert order.status == OrderStatus.CONFIRMED and events(order)[-1] == "partially_refunded"
+    with pytest.raises(DomainError) as refused:
+        services.mark_refunded(order, actor=staff, amount_vnd=order.total_vnd, reason="Quá số đã trả")
+    assert refused.value.code == "refund_too_large"
+    assert services.mark_refunded(order, actor=staff, amount_vnd=order.total_vnd - 100_000, reason="Hủy") is True
+    assert order.status == OrderStatus.REFUNDED and order.refunded_vnd == order.paid_vnd
