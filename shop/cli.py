@@ -17,6 +17,7 @@ from shop.accounts.services import create_api_token, create_user, get_user_by_em
 from shop.core.errors import DomainError
 from shop.extensions import db
 from shop.inventory.cli import inventory_cli
+from shop.orders.cli import orders_cli
 from shop.producers.queries import get_by_slug
 from shop.producers.services import attach_member
 from shop.sales_points.queries import get_by_code
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(search_cli)  # the search package owns its command group (`flask search reindex`)
     app.cli.add_command(inventory_cli)
+    app.cli.add_command(orders_cli)
 
 
 @contextmanager

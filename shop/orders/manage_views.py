@@ -1,7 +1,239 @@
-"""Orders to fulfil at a sales point."""
-from flask import Blueprint
+"""Orders to fulfil at a sales point, for its managers: the list, an order with its pick list by lot, and the
+actions of the pipeline (ready, hand over, ship, delivered, cancel, refund). Every route sits behind
+point_area_guard (the point in the URL is checked first); an order is looked up within that point, so another
+point's order number is a 404. Each action is one service call and one commit; a refusal re-renders the order
+with the message (400) and changes nothing."""
+from dataclasses import dataclass
+from datetime import date
 
-from shop.sales_points.access import point_area_guard
+import sqlalchemy as sa
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from shop.accounts.models import User
+from shop.core.admin_units import short_address
+from shop.extensions import db
+from shop.inventory.models import StockLevel
+from shop.inventory.queries import Page
+from shop.orders import services
+from shop.orders.manage_forms import (
+    EVENT_LABELS,
+    FULFILMENT_LABELS,
+    PAYMENT_LABELS,
+    STATUS_LABELS,
+    CancelForm,
+    HandOverForm,
+    OrderActionForm,
+    OrderFilterForm,
+    ShipForm,
+    refund_form_for,
+    statuses_for,
+)
+from shop.orders.models import (
+    AllocationState,
+    Fulfilment,
+    Order,
+    OrderAllocation,
+    OrderLine,
+    OrderPaymentMethod,
+    OrderStatus,
+)
+from shop.payments import services as payments
+from shop.sales_points.access import can_change, point_area_guard, point_from_url
+from shop.web import submit_form
 
 bp = Blueprint("orders_point_manage", __name__)
 bp.before_request(point_area_guard)
+
+ORDERS_PER_PAGE = 50
+MAX_PAGE = 100_000  # a tampered ?page= stays a number the database accepts as an offset
+# Statuses from which staff may still cancel (orders.models.TRANSITIONS allows it; refunds come after).
+CANCELLABLE = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED, OrderStatus.READY_FOR_PICKUP,
+                         OrderStatus.SHIPPED})
+
+
+@bp.context_processor
+def labels():
+    return {"status_labels": STATUS_LABELS, "fulfilment_labels": FULFILMENT_LABELS,
+            "payment_labels": PAYMENT_LABELS, "event_labels": EVENT_LABELS}
+
+
+# ------------------------------------------------------------------------------------------------- reading
+
+def _orders_page(point, statuses, page: int) -> Page:
+    """The point's orders in those statuses (None: all), newest first."""
+    where = [Order.point_id == point.id]
+    if statuses is not None:
+        where.append(Order.status.in_(statuses))
+    total = db.session.scalar(sa.select(sa.func.count(Order.id)).where(*where))
+    items = db.session.scalars(sa.select(Order).where(*where).order_by(Order.created_at.desc(), Order.id.desc())
+                               .limit(ORDERS_PER_PAGE).offset((page - 1) * ORDERS_PER_PAGE))
+    return Page(list(items), total, page, ORDERS_PER_PAGE)
+
+
+def _order_or_404(point, number: str) -> Order:
+    """The order if this point serves it; another point's number (a tampered URL) is not found."""
+    order = db.session.scalar(
+        sa.select(Order).where(Order.number == number, Order.point_id == point.id)
+        .options(selectinload(Order.lines).selectinload(OrderLine.allocations)
+                 .joinedload(OrderAllocation.stock_level).joinedload(StockLevel.lot),
+                 selectinload(Order.events)))
+    if order is None:
+        abort(404)
+    return order
+
+
+@dataclass(frozen=True)
+class PickRow:
+    product_name: str
+    lot_code: str
+    expiry_date: date | None
+    quantity: int
+    state: AllocationState
+
+
+def pick_list(order: Order) -> list[PickRow]:
+    """What to take from which lot, first expired first out (lots without an expiry date last); units already
+    released (cancelled, expired) are not to pick."""
+    rows = [PickRow(line.product_name, allocation.stock_level.lot.lot_code, allocation.stock_level.lot.expiry_date,
+                    allocation.quantity, allocation.state)
+            for line in order.lines for allocation in line.allocations
+            if allocation.state != AllocationState.RELEASED]
+    return sorted(rows, key=lambda row: (row.product_name, row.expiry_date is None, row.expiry_date or date.min,
+                                         row.lot_code))
+
+
+def _actors(order: Order) -> dict[int, User]:
+    ids = {event.actor_id for event in order.events if event.actor_id}
+    return {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
+
+
+def allowed_actions(order: Order) -> set[str]:
+    """The actions the order's status allows (the services check again; this only decides what to show)."""
+    allowed = set()
+    if order.status == OrderStatus.CONFIRMED:
+        allowed.add("ready" if order.fulfilment == Fulfilment.PICKUP else "ship")
+    if order.status == OrderStatus.READY_FOR_PICKUP:
+        allowed.add("hand_over")
+    if order.status == OrderStatus.SHIPPED:
+        allowed.add("delivered")
+    if order.status in CANCELLABLE:
+        allowed.add("cancel")
+    if order.paid_vnd > order.refunded_vnd and order.status != OrderStatus.REFUNDED:
+        allowed.add("refund")
+    return allowed
+
+
+# The form of each action, built for an order (the refund form has fields per line).
+ACTION_FORMS = {
+    "ready": lambda order, **kwargs: OrderActionForm(**kwargs),
+    "hand_over": lambda order, **kwargs: HandOverForm(**kwargs),
+    "ship": lambda order, **kwargs: ShipForm(**kwargs),
+    "delivered": lambda order, **kwargs: OrderActionForm(**kwargs),
+    "cancel": lambda order, **kwargs: CancelForm(**kwargs),
+    "refund": refund_form_for,
+}
+
+
+def _render_order(point, order: Order, *, failed: str | None = None, form=None, status: int = 200):
+    """The order page; after a refused action, `form` (the refused one, with its messages) replaces the blank
+    form of action `failed`."""
+    forms = {name: make(order, formdata=None) for name, make in ACTION_FORMS.items()}
+    if failed:
+        forms[failed] = form
+    actions = allowed_actions(order) if can_change(current_user, point) else set()
+    return render_template("orders/manage/order_detail.html", point=point, order=order, forms=forms,
+                           failed=failed, actions=actions, pick_rows=pick_list(order), actors=_actors(order),
+                           address=short_address(order.street, order.ward_code, order.province_code)), status
+
+
+@bp.route("/<code>/orders")
+def orders(code: str):
+    point = point_from_url(code)
+    filters = OrderFilterForm(formdata=request.args)
+    page_number = min(max(1, request.args.get("page", 1, type=int)), MAX_PAGE)
+    page = _orders_page(point, statuses_for(filters.status.data), page_number)
+    return render_template("orders/manage/orders.html", point=point, page=page, filters=filters)
+
+
+@bp.route("/<code>/orders/<number>")
+def order_detail(code: str, number: str):
+    point = point_from_url(code)
+    return _render_order(point, _order_or_404(point, number))
+
+
+# ------------------------------------------------------------------------------------------------- actions
+
+def _act(code: str, number: str, name: str, action, success: str):
+    """The protocol of every action: the order within the point, the posted form, one service call, commit;
+    a refusal rolls back and shows the order again with the message (400)."""
+    point = point_from_url(code)
+    order = _order_or_404(point, number)
+    form = ACTION_FORMS[name](order)
+    if submit_form(form, lambda: action(order, form), success=success, default_field="status"):
+        return redirect(url_for(".order_detail", code=point.code, number=order.number), code=303)
+    db.session.expire_all()  # show the order as it is in the database, not as the refused action left it
+    return _render_order(point, _order_or_404(point, number), failed=name, form=form, status=400)
+
+
+def _collect_cash(order: Order) -> None:
+    """Cash orders are paid when the goods change hands: record what is still owed."""
+    owed = order.total_vnd - order.paid_vnd
+    if owed > 0:
+        payments.record_cash(order, owed, actor=current_user)
+
+
+def _hand_over(order: Order, form: HandOverForm) -> None:
+    if order.payment_method == OrderPaymentMethod.PAY_AT_PICKUP:
+        _collect_cash(order)
+    services.hand_over(order, form.pickup_code.data, actor=current_user)
+
+
+def _delivered(order: Order, form) -> None:
+    if order.payment_method == OrderPaymentMethod.CASH_ON_DELIVERY:
+        _collect_cash(order)
+    services.complete_delivery(order, actor=current_user)
+
+
+def _refund(order: Order, form) -> None:
+    payments.refund(order, lines=form.decisions(line.id for line in order.lines), amount_vnd=form.amount_vnd.data,
+                    reason=form.reason.data, actor=current_user)
+
+
+@bp.route("/<code>/orders/<number>/ready", methods=["POST"])
+def ready(code: str, number: str):
+    # The pickup window (configured) starts again when the goods are ready: the customer only now knows.
+    return _act(code, number, "ready",
+                lambda order, form: services.mark_ready(order, actor=current_user, holds=payments.holds_from_config()),
+                _("The order is ready for pickup."))
+
+
+@bp.route("/<code>/orders/<number>/hand-over", methods=["POST"])
+def hand_over(code: str, number: str):
+    return _act(code, number, "hand_over", _hand_over, _("The order is handed over and completed."))
+
+
+@bp.route("/<code>/orders/<number>/ship", methods=["POST"])
+def ship(code: str, number: str):
+    return _act(code, number, "ship",
+                lambda order, form: services.ship(order, tracking_note=form.tracking_note.data, actor=current_user),
+                _("The order is shipped: the goods have left the shelf."))
+
+
+@bp.route("/<code>/orders/<number>/delivered", methods=["POST"])
+def delivered(code: str, number: str):
+    return _act(code, number, "delivered", _delivered, _("The order is delivered and completed."))
+
+
+@bp.route("/<code>/orders/<number>/cancel", methods=["POST"])
+def cancel(code: str, number: str):
+    return _act(code, number, "cancel",
+                lambda order, form: services.cancel(order, reason=form.reason.data, actor=current_user),
+                _("The order is cancelled; its goods are back in this point's stock."))
+
+
+@bp.route("/<code>/orders/<number>/refund", methods=["POST"])
+def refund(code: str, number: str):
+    return _act(code, number, "refund", _refund, _("The refund is recorded."))
