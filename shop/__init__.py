@@ -116,9 +116,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_domain_hooks(app: Flask) -> None:
     from shop.accounts import services as accounts_services
+    from shop.orders import emails as order_emails
     from shop.search import hooks as search_hooks
 
     accounts_services.init_app(app)
+    order_emails.init_app(app)
     search_hooks.init_app(app)
 
 

@@ -72,6 +72,8 @@ class DefaultConfig:
     # Mail (Flask-Mail). MAIL_FOLDER set: messages are written there as .eml files instead of being sent.
     MAIL_DEFAULT_SENDER = "OCOP Đồng Nai <no-reply@ocop.example.vn>"
     MAIL_FOLDER = None  # default in development: instance/mail
+    # The site's public address, for links in emails (never taken from a request's Host header).
+    PUBLIC_URL = "http://127.0.0.1:5000"
 
     PER_PAGE = 24
     MAX_PER_PAGE = 100
@@ -88,9 +90,13 @@ def load_environment(config: dict) -> None:
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(env["DATABASE_URL"])
     for key in ("SECRET_KEY", "SHOP_ENV", "UPLOAD_DIR", "SEARCH_INDEX_DIR", "RATELIMIT_STORAGE_URI", "STRIPE_API_BASE",
                 "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_JS_URL",
-                "MAIL_DEFAULT_SENDER", "MAIL_FOLDER"):
+                "MAIL_DEFAULT_SENDER", "MAIL_FOLDER", "PUBLIC_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD"):
         if env.get(key):
             config[key] = env[key]
+    if env.get("MAIL_PORT"):
+        config["MAIL_PORT"] = int(env["MAIL_PORT"])
+    if env.get("MAIL_USE_TLS"):
+        config["MAIL_USE_TLS"] = env["MAIL_USE_TLS"].lower() in ("1", "true", "yes")
 
 
 def normalise_database_url(url: str) -> str:

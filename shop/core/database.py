@@ -37,6 +37,8 @@ def after_commit(callback) -> None:
 
 @sa.event.listens_for(sa.orm.Session, "after_commit")
 def _run_after_commit(session):
+    if session.in_nested_transaction():  # SQLAlchemy also says "after_commit" when a SAVEPOINT is released
+        return
     for callback in session.info.pop("after_commit_callbacks", []):
         callback()
 
