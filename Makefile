@@ -12,12 +12,14 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask
 PORT ?= 5000
 BENCH_ARGS ?=
-BENCH_SCRIPTS := $(wildcard bench/catalog.py bench/search.py bench/inventory.py)
+BENCH_SCRIPTS := $(wildcard bench/catalog.py bench/search.py bench/inventory.py bench/checkout.py)
 CHROMIUM := /usr/bin/chromium
 
-# Payment sandbox hook (the ordering issue fills it in): a command started in the background before
-# the server, e.g. `$(BIN)/localstripe --port 8420`. Empty: nothing is started.
-PAYMENT_SANDBOX ?=
+# Payment sandbox: localstripe (a fake Stripe API and Stripe.js) started in the background beside the server;
+# `make run` points the app at it and registers the app's webhook there. `make run PAYMENT_SANDBOX=` starts
+# nothing (then give STRIPE_API_BASE / real keys in the environment).
+PAYMENT_SANDBOX_PORT ?= 8420
+PAYMENT_SANDBOX ?= $(BIN)/localstripe --port $(PAYMENT_SANDBOX_PORT)
 SERVE = $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The .mo files are built from whichever catalogues exist; none yet is not an error.
@@ -52,14 +54,21 @@ shop/translations/%/LC_MESSAGES/messages.mo: shop/translations/%/LC_MESSAGES/mes
 	@test -f $@ || { echo "error: $@ was not compiled (is $< marked '#, fuzzy'?)" >&2; exit 1; }
 	@touch $@
 
+# With the sandbox, the app talks to localstripe and the pay page loads localstripe's Stripe.js (the
+# environment wins when it sets them).
+ifneq ($(strip $(PAYMENT_SANDBOX)),)
+run: export STRIPE_API_BASE ?= http://127.0.0.1:$(PAYMENT_SANDBOX_PORT)
+run: export STRIPE_JS_URL ?= http://127.0.0.1:$(PAYMENT_SANDBOX_PORT)/js.stripe.com/v3/
+endif
 run: $(STAMP) translations
 	$(FLASK) db upgrade
 	$(FLASK) seed demo
 	$(FLASK) search reindex
 	@echo "Serving http://127.0.0.1:$(PORT) (demo accounts above, password ocop-demo). Ctrl+C stops."
 ifneq ($(strip $(PAYMENT_SANDBOX)),)
-	@# Payment sandbox hook: started beside the server and stopped with it.
-	$(PAYMENT_SANDBOX) & trap 'kill $$! 2>/dev/null' EXIT; $(SERVE)
+	@# Payment sandbox: started beside the server and stopped with it; its webhook points at this server.
+	$(PAYMENT_SANDBOX) & trap 'kill $$! 2>/dev/null' EXIT; \
+	  $(FLASK) payments sandbox-webhook --url http://127.0.0.1:$(PORT)/payments/stripe/webhook; $(SERVE)
 else
 	$(SERVE)
 endif

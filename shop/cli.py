@@ -18,6 +18,7 @@ from shop.core.errors import DomainError
 from shop.extensions import db
 from shop.inventory.cli import inventory_cli
 from shop.orders.cli import orders_cli
+from shop.payments.cli import payments_cli
 from shop.producers.queries import get_by_slug
 from shop.producers.services import attach_member
 from shop.sales_points.queries import get_by_code
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search_cli)  # the search package owns its command group (`flask search reindex`)
     app.cli.add_command(inventory_cli)
     app.cli.add_command(orders_cli)
+    app.cli.add_command(payments_cli)
 
 
 @contextmanager
