@@ -147,8 +147,8 @@ def _event(order: Order, kind: str, from_status, to_status, *, actor=None, note:
 def _move(order: Order, to_status: OrderStatus, kind: str, *, actor=None, note: str | None = None,
           **data) -> OrderEvent:
     if to_status not in TRANSITIONS[order.status]:
-        raise Conflict(str(_l("An order that is %(status)s cannot become %(to)s.", status=order.status.value,
-                              to=to_status.value)), field="status", code="invalid_transition")
+        raise Conflict(str(_l("This is not possible for the order in its current status.")), field="status",
+                       code="invalid_transition")
     from_status = order.status
     order.status = to_status
     order.updated_at = utcnow()
