@@ -244,3 +244,68 @@ def logged_in_session(base: str, email: str, password: str):
 def cookie_header(session) -> str:
     """The session's cookies as one Cookie header (for wrk -H)."""
     return "; ".join(f"{cookie.name}={cookie.value}" for cookie in session.cookies)
+
+
+# --- a dedicated PostgreSQL database and guest buyers (the checkout benchmark) ------------------------------
+
+def postgres_database(url: str, *, keep: bool = False):
+    """Context manager: the database named in `url` dropped (if left by an earlier run) and created empty, then
+    dropped again at the end unless `keep`. Never point it at a database other runs use (`test`)."""
+    import contextlib
+
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    if not target.database or target.database in ("postgres", "test", "template0", "template1"):
+        raise SystemExit(f"refusing to recreate the database {target.database!r}: name a dedicated one")
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+
+    @contextlib.contextmanager
+    def managed():
+        drop()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+        try:
+            yield url
+        finally:
+            if not keep:
+                drop()
+            admin.dispose()
+
+    return managed()
+
+
+def guest_session():
+    """A requests.Session like a first-time visitor's browser (no account)."""
+    import requests
+
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def run_together(jobs: list) -> list:
+    """Run every job in its own thread, all released at the same instant (a barrier); their results (or the
+    exception each raised) in order."""
+    import threading
+
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = jobs[index]()
+        except Exception as error:  # noqa: BLE001 - a crash is a result the caller reports
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

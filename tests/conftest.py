@@ -135,3 +135,15 @@ def post_form(client, url: str, data: dict, *, form_url: str | None = None, **kw
 
 def login(client, email: str, password: str = "password123"):
     return post_form(client, "/account/login", {"email": email, "password": password})
+
+
+@pytest.fixture
+def shared_app(make_app, tmp_path):
+    """An app whose database other processes and threads can reach too: a SQLite file (or the PostgreSQL test
+    database)."""
+    if TEST_DATABASE_URL:
+        return make_app()
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/c.sqlite")
+    with app.app_context():
+        db.create_all()
+    return app

@@ -80,7 +80,8 @@ def two_points(app):
     from tests.factories import make_point, make_point_manager
 
     with app.app_context():
-        mine, theirs = make_point("DN-XL-01"), make_point("DN-BH-01")
+        mine = make_point("DN-XL-01")
+        make_point("DN-BH-01")
         make_point_manager(mine, email="mine@example.vn")
         make_user(Role.TRADE_OFFICER, email="officer@example.vn")
         db.session.commit()

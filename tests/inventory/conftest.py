@@ -5,7 +5,7 @@ import pytest
 from shop.accounts.models import Role
 from shop.core.errors import DomainError
 from shop.extensions import db
-from tests.conftest import TEST_DATABASE_URL, login
+from tests.conftest import login
 from tests.factories import make_point, make_point_manager, make_product, make_stock, make_user
 
 
@@ -25,16 +25,6 @@ def product(app_ctx):
 
 
 receive = make_stock  # the tests of this package say receive(point, product, actor, …)
-
-
-@pytest.fixture
-def shared_app(make_app, tmp_path):
-    if TEST_DATABASE_URL:
-        return make_app()
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/c.sqlite")
-    with app.app_context():
-        db.create_all()
-    return app
 
 
 def run_in_threads(app, count: int, work) -> tuple[list, list]:
