@@ -72,6 +72,7 @@ class DefaultConfig:
     # Mail (Flask-Mail). MAIL_FOLDER set: messages are written there as .eml files instead of being sent.
     MAIL_DEFAULT_SENDER = "OCOP Đồng Nai <no-reply@ocop.example.vn>"
     MAIL_FOLDER = None  # default in development: instance/mail
+    MAIL_IN_BACKGROUND = True  # send after the commit on a background thread (the request does not wait)
     # The site's public address, for links in emails (never taken from a request's Host header).
     PUBLIC_URL = "http://127.0.0.1:5000"
 

@@ -46,6 +46,7 @@ def _base_config(tmp_path) -> dict:
         "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_IN_BACKGROUND": False,  # emails are written before the request returns: tests read them at once
     }
 
 

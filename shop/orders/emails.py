@@ -7,11 +7,13 @@ the database still readable) and handed over just after (shop.core.database.afte
 and so does a savepoint that rolled back the event. With MAIL_FOLDER set (development default: instance/mail) each
 message is written there as an .eml file instead of being sent. Nothing here may break an order: failures are
 logged."""
+import atexit
 import itertools
 import logging
 import os
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -38,6 +40,10 @@ EMAIL_KINDS = frozenset({"placed", "paid", "ready_for_pickup", "shipped", "cance
 _QUEUE = "order_emails"
 _EXTENSION = "order_emails"
 _file_numbers = itertools.count(1)
+# Sending (an SMTP round trip, or writing a file) happens on one background thread, so that a buyer's checkout
+# never waits for the mail server; MAIL_IN_BACKGROUND = False delivers in the request (the tests read the outbox).
+_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="order-mail")
+atexit.register(_sender.shutdown, wait=True)
 
 
 def init_app(app: Flask) -> None:
@@ -75,7 +81,7 @@ def _compose_queued(session) -> None:
         messages = [message for order, kind, event in queued
                     if _still_happening(session, order, event) and (message := _safely_composed(order, kind, event))]
     if messages:
-        after_commit(lambda: deliver(messages))
+        after_commit(lambda: _hand_over(messages))
 
 
 @sa.event.listens_for(sa.orm.Session, "after_soft_rollback")
@@ -138,6 +144,24 @@ def order_link(order: Order) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ delivering
+
+def _hand_over(messages: list[Message]) -> None:
+    if not current_app.config.get("MAIL_IN_BACKGROUND", True):
+        deliver(messages)
+        return
+    app = current_app._get_current_object()
+
+    def send_later() -> None:
+        with app.app_context():
+            deliver(messages)
+
+    _sender.submit(send_later)
+
+
+def wait_for_deliveries() -> None:
+    """Block until every message handed over so far is sent (tests; a clean shutdown does it by itself)."""
+    _sender.submit(lambda: None).result()
+
 
 def deliver(messages: list[Message]) -> None:
     """Send (or write) each message; one failure is logged and does not stop the others."""

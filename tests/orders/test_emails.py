@@ -10,10 +10,12 @@ import pytest
 from flask import current_app
 from flask_babel import force_locale, gettext
 
+from shop.accounts.models import Role
 from shop.core.money import format_vnd
 from shop.extensions import db
 from shop.orders import emails, services
 from shop.orders.models import Order
+from tests.factories import make_point, make_product, make_stock, make_user
 from tests.orders.conftest import ADDRESS, CONTACT
 
 PUBLIC_URL = "https://ocop.example.vn"
@@ -136,3 +138,18 @@ def test_a_failure_to_send_is_logged_and_the_order_stands(point, product, mail_f
 def test_in_development_messages_are_written_to_the_instance_mail_folder(make_app):
     app = make_app(SHOP_ENV="development", MAIL_FOLDER=None)
     assert app.config["MAIL_FOLDER"] == str(Path(app.instance_path) / "mail")
+
+
+def test_by_default_the_email_is_sent_after_the_commit_on_a_background_thread(make_app, tmp_path):
+    folder = tmp_path / "mail-background"
+    app = make_app(MAIL_FOLDER=str(folder), MAIL_IN_BACKGROUND=True)
+    with app.app_context():
+        point, staff = make_point("DN-TT-01"), make_user(Role.POINT_MANAGER)
+        product = make_product(price_vnd=50_000)
+        make_stock(point, product, staff, quantity=3)
+        order = services.create_order(point, [(product, 1)], fulfilment="pickup", payment_method="pay_at_pickup",
+                                      contact=CONTACT)
+        db.session.commit()
+        emails.wait_for_deliveries()
+        written = list(folder.glob("*.eml"))
+        assert len(written) == 1 and order.number in written[0].name
