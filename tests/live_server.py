@@ -23,19 +23,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(base: str, process: subprocess.Popen, log_path: Path, seconds: int = 60) -> None:
-    """Return once the server answers /healthz; fail the test with its log if it exits or never answers."""
+def wait_until_up(base: str, process: subprocess.Popen, log_path: Path, seconds: int = 60,
+                  probe: str = "/healthz") -> None:
+    """Return once the server answers `probe`; fail the test with its log if it exits or never answers."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
         try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+            with urllib.request.urlopen(base + probe, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
-    pytest.fail(f"the server did not answer /healthz within {seconds} s:\n{log_path.read_text()}")
+    pytest.fail(f"the server did not answer {probe} within {seconds} s:\n{log_path.read_text()}")
 
 
 def stop(process: subprocess.Popen, seconds: int = 20) -> None:
@@ -111,3 +112,26 @@ def run_together(jobs: list) -> list:
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+# localstripe started through its own start() with its on-disk store off: the console script writes every change
+# to /tmp/localstripe.pickle, which `make run`'s sandbox loads at start, so tests would otherwise overwrite (or,
+# run in parallel, corrupt) a developer's sandbox.
+_LOCALSTRIPE_WITHOUT_STORE = ("import localstripe.resources as r; r.Store.dump_to_disk = lambda self: None; "
+                              "from localstripe.server import start; start()")
+
+
+@contextmanager
+def localstripe(folder: Path) -> Iterator[str]:
+    """A localstripe (the Stripe API and its Stripe.js) on a free port, from scratch; yields its base URL."""
+    port = free_port()
+    log_path = folder / "localstripe.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-c", _LOCALSTRIPE_WITHOUT_STORE, "--port", str(port),
+                                    "--from-scratch"], cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, process, log_path, seconds=30, probe="/js.stripe.com/v3/")
+        yield base
+    finally:
+        stop(process)

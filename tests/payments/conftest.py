@@ -1,12 +1,6 @@
 """Payments tests talk over real HTTP to localstripe, started once per test session on a free port.
 
-localstripe is started through its own `start()` with its on-disk store switched off: the stock console script
-writes every change to /tmp/localstripe.pickle, which `make run`'s sandbox loads at start, so tests would
-otherwise overwrite (or, run in parallel, corrupt) a developer's sandbox."""
-import subprocess
-import sys
-import time
-import urllib.request
+(tests.live_server.localstripe: its on-disk store is switched off, so a developer's sandbox is left alone)."""
 from dataclasses import dataclass
 
 import pytest
@@ -19,43 +13,18 @@ from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.payments import services as payments
 from shop.sales_points.models import SalesPoint
+from tests import live_server
 from tests.factories import make_point, make_point_manager, make_product, make_stock
-from tests.live_server import free_port, stop
 from tests.orders.conftest import CONTACT, point, product, staff  # noqa: F401 (shared fixtures)
 
-BOOT = ("import localstripe.resources as r; r.Store.dump_to_disk = lambda self: None; "
-        "from localstripe.server import start; start()")
 WEBHOOK_SECRET = "whsec_test_payments"
-
-
-def _wait_for(base: str, process: subprocess.Popen, log_path, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"localstripe exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(base + "/js.stripe.com/v3/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"localstripe did not answer within {seconds} s:\n{log_path.read_text()}")
 
 
 @pytest.fixture(scope="session")
 def localstripe(tmp_path_factory):
     """The base URL of a running localstripe (the Stripe API and its Stripe.js)."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-c", BOOT, "--port", str(port), "--from-scratch"],
-                                   stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(base, process, log_path)
+    with live_server.localstripe(tmp_path_factory.mktemp("localstripe")) as base:
         yield base
-    finally:
-        stop(process)
 
 
 def stripe_config(base: str) -> dict:
