@@ -138,7 +138,7 @@ def console_errors(page) -> list[str]:
 
 # -------------------------------------------------------------------------------------------------- tests
 
-def test_a_guest_orders_for_pickup_pays_by_card_and_the_manager_hands_it_over(page, staff_page, live_server):
+def test_a_guest_orders_for_pickup_pays_by_card_the_manager_hands_it_over_and_refunds_it(page, staff_page, live_server):
     problems = console_errors(page)
     in_english(page, live_server)
     product = orderable_product(page, live_server, PICKUP_POINT)
@@ -182,6 +182,18 @@ def test_a_guest_orders_for_pickup_pays_by_card_and_the_manager_hands_it_over(pa
     page.reload()
     assert guest_status(page) == "Completed"
     assert page.locator("#pickup-code").count() == 0, "a collected order's code is no use any more"
+
+    # The customer brings it back unopened: a full refund by card (through localstripe), the goods back in stock.
+    manager.get_by_label(f"Units refunded: {product['name']}").fill("1")
+    manager.get_by_label(f"Back in stock: {product['name']}").check()
+    manager.get_by_label("Amount to refund (VND)").fill(str(product["price_vnd"]))
+    manager.get_by_label("Reason for the refund").fill("Khách trả lại, hộp còn nguyên")
+    manager.get_by_role("button", name="Refund").click()
+    manager.wait_for_url(re.compile(rf"/orders/{number}$"))
+    assert manager_status(manager) == "refunded"
+    page.reload()
+    assert guest_status(page) == "Refunded"
+    assert amounts(page).get("Refunded") == format_vnd(product["price_vnd"])
 
 
 def test_a_cash_on_delivery_order_is_shipped_and_delivered_by_the_centre(page, staff_page, live_server):
