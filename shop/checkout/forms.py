@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
+from shop.core.forms import LongSelect
+
 
 def optional_int(value):
     """A select's value as an int, None when empty or not a number (the service then says what is missing)."""
@@ -43,8 +45,9 @@ class CheckoutForm(FlaskForm):
     fulfilment = RadioField(_l("How do you want to receive the order?"), choices=choices(FULFILMENT_LABELS),
                             default="pickup", validate_choice=False)
     pickup_point = RadioField(_l("Sales point"), choices=[], validate_choice=False)
-    province_code = SelectField(_l("Province or city"), coerce=optional_int, validate_choice=False)
-    ward_code = SelectField(_l("Commune or ward"), coerce=optional_int, validate_choice=False)
+    province_code = SelectField(_l("Province or city"), coerce=optional_int, validate_choice=False,
+                                widget=LongSelect())
+    ward_code = SelectField(_l("Commune or ward"), coerce=optional_int, validate_choice=False, widget=LongSelect())
     street = StringField(_l("House number and street"), render_kw={"autocomplete": "street-address"})
     payment_method = RadioField(_l("Payment"), choices=choices(PAYMENT_LABELS), validate_choice=False)
     age_confirmed = BooleanField(_l("I confirm that I am 18 or over."))
