@@ -55,9 +55,9 @@ from bench.common import (
     guest_session,
     percentile,
     postgres_database,
-    run_together,
 )
 from bench.inventory import run_flask, run_wrk
+from tests.live_server import run_together  # one implementation for the tests and the benchmarks
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

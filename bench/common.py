@@ -286,26 +286,3 @@ def guest_session():
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     return session
-
-
-def run_together(jobs: list) -> list:
-    """Run every job in its own thread, all released at the same instant (a barrier); their results (or the
-    exception each raised) in order."""
-    import threading
-
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = jobs[index]()
-        except Exception as error:  # noqa: BLE001 - a crash is a result the caller reports
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(jobs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
