@@ -328,11 +328,14 @@ def _pickup_point(code: str | None, lines: list[tuple[Product, int]]):
     if not point.is_open:
         raise DomainError(str(_l("%(name)s is not open; choose another sales point.", name=point.name)),
                           field="pickup_point", code="point_not_open")
-    if point not in pickup_points_for({product.id: quantity for product, quantity in lines}, today()):
-        raise DomainError(str(_l("%(name)s no longer has every product of your cart in the quantity you want; "
-                                 "choose another sales point.", name=point.name)),
-                          field="pickup_point", code="insufficient_stock")
+    # Whether the point has every line is decided by the reservation itself (place_order), under its locks.
     return point
+
+
+def _point_lacks_lines(point) -> DomainError:
+    return DomainError(str(_l("%(name)s no longer has every product of your cart in the quantity you want; "
+                              "choose another sales point.", name=point.name)),
+                       field="pickup_point", code="insufficient_stock")
 
 
 def _delivery_point(config: Mapping):
@@ -362,9 +365,14 @@ def place_order(lines: Mapping, *, fulfilment: str, payment_method: str, contact
         subtotal = sum(product.price_vnd * quantity for product, quantity in products)
         fee = shipping_fee_from_config(address.province_code, subtotal, config)
     holds = Holds(unpaid_card_minutes=config["UNPAID_CARD_HOLD_MINUTES"], pickup_hours=config["PICKUP_HOLD_HOURS"])
-    order = create_order(point, products, fulfilment=fulfilment, payment_method=payment_method, contact=contact,
-                         address=address, shipping_fee_vnd=fee, holds=holds, customer=customer, locale=locale,
-                         age_confirmed=age_confirmed)
+    try:
+        order = create_order(point, products, fulfilment=fulfilment, payment_method=payment_method,
+                             contact=contact, address=address, shipping_fee_vnd=fee, holds=holds, customer=customer,
+                             locale=locale, age_confirmed=age_confirmed)
+    except DomainError as error:
+        if fulfilment == Fulfilment.PICKUP and error.code == "insufficient_stock":
+            raise _point_lacks_lines(point) from error  # the buyer chose the point: say so, and offer another
+        raise
     if customer is not None:
         clear_stored_cart(customer)
     if payment_method == OrderPaymentMethod.CARD:
