@@ -36,7 +36,6 @@ import random
 import re
 import shutil
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -55,6 +54,7 @@ from bench.common import (
     guest_session,
     percentile,
     postgres_database,
+    work_folder,
 )
 from bench.inventory import run_flask, run_wrk
 from tests.live_server import run_together  # one implementation for the tests and the benchmarks
@@ -531,27 +531,14 @@ def parse_args():
     return parser.parse_args()
 
 
-@contextlib.contextmanager
-def work_folder(kind: str, keep: bool):
-    """A temporary folder for the database file, logs, mail and profiles; removed at the end unless --keep."""
-    work = Path(tempfile.mkdtemp(prefix=f"ocop-bench-checkout-{kind}-"))
-    try:
-        yield work
-    finally:
-        if keep:
-            print(f"Kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-
-
 def main() -> int:
     args = parse_args()
     runs = []
     if args.db in ("sqlite", "both"):
-        with work_folder("sqlite", args.keep) as work:
+        with work_folder("checkout-sqlite", args.keep) as work:
             runs.append(run_one("sqlite", f"sqlite:///{work / 'shop.sqlite'}", work, args))
     if args.db in ("postgresql", "both"):
-        with work_folder("pg", args.keep) as work, contextlib.ExitStack() as stack:
+        with work_folder("checkout-pg", args.keep) as work, contextlib.ExitStack() as stack:
             try:
                 url = stack.enter_context(postgres_database(args.database_url, keep=args.keep))
             except OperationalError as error:  # no server there: `make bench` still reports SQLite

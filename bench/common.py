@@ -4,8 +4,11 @@
 the shop's own scale seeding (`shop.seeding.seed_scale`) when it exists, else `generate_catalogue` below,
 which writes realistic Đồng Nai OCOP data straight through SQLAlchemy Core (fast; no services, no index).
 """
+import contextlib
 import random
+import shutil
 import statistics
+import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -286,3 +289,16 @@ def guest_session():
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     return session
+
+
+@contextlib.contextmanager
+def work_folder(name: str, keep: bool):
+    """A temporary folder for a bench's database file, logs and mail; removed at the end unless `keep`."""
+    work = Path(tempfile.mkdtemp(prefix=f"ocop-bench-{name}-"))
+    try:
+        yield work
+    finally:
+        if keep:
+            print(f"Kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)

@@ -17,6 +17,7 @@ from shop.catalog.models import Product
 from shop.core.clock import VN_TZ, today
 from shop.core.database import open_transaction
 from shop.core.errors import DomainError
+from shop.core.tabular import parse_day
 from shop.extensions import db
 from shop.inventory.models import Lot, MovementKind, StockMovement
 from shop.inventory.queries import stock_for_point
@@ -137,22 +138,6 @@ class _Row:
         if parsed is None:
             self.note(column, _l("“%(value)s” is not a whole number.", value=value))
         return parsed
-
-
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
-
-
-def parse_day(value: Cell) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.strptime(str(value).strip(), pattern).date()
-        except ValueError:
-            continue
-    return None
 
 
 _PLAIN = re.compile(r"-?\d+")

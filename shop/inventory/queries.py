@@ -2,13 +2,13 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
-from math import ceil
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog.models import Product, ProductStatus
 from shop.certification.queries import qualified_clause
+from shop.core.pagination import Page
 from shop.core.text import fold
 from shop.extensions import db
 from shop.inventory.models import (
@@ -110,18 +110,6 @@ def in_transit_for(point: SalesPoint) -> list[TransferLine]:
 # ------------------------------------------------------------------------------------- back-office pages
 # Lean reads for these pages: plain column tuples (not ORM objects) for the stock lines, so a point with
 # thousands of lots renders fast; every lookup by id or number is filtered by the point of the URL.
-
-@dataclass(frozen=True)
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
 
 @dataclass(frozen=True)
 class StockLine:
@@ -330,3 +318,22 @@ def qualified_product_choices(day: date) -> list[tuple[int, str]]:
         .where(Product.status == ProductStatus.PUBLISHED, qualified_clause(Product.id, day))
         .order_by(Product.name, Producer.name))
     return [(product_id, f"{name} ({producer})") for product_id, name, producer in rows]
+
+
+@dataclass(frozen=True)
+class SalePlace:
+    """An open sales point holding units of a lot now."""
+
+    point: SalesPoint
+    on_hand: int
+
+
+def lot_on_sale_at(lot_id: int) -> list[SalePlace]:
+    """Open points with units of the lot on the shelf, the centre first, then by name (the trace pages)."""
+    on_hand = sa.func.sum(StockLevel.on_hand)
+    rows = db.session.execute(
+        sa.select(SalesPoint, on_hand).join(StockLevel, StockLevel.point_id == SalesPoint.id)
+        .where(StockLevel.lot_id == lot_id, StockLevel.on_hand > 0, SalesPoint.status == PointStatus.OPEN)
+        .group_by(SalesPoint.id)
+        .order_by(sa.case((SalesPoint.tier == PointTier.CENTRE, 0), else_=1), SalesPoint.name, SalesPoint.id)).all()
+    return [SalePlace(point=point, on_hand=int(quantity)) for point, quantity in rows]

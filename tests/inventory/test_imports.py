@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from shop.core import tabular
 from shop.core.clock import today
 from shop.core.errors import DomainError
 from shop.extensions import db
@@ -262,7 +263,7 @@ def test_too_many_rows_or_bytes_are_refused(app_ctx, monkeypatch):
     with pytest.raises(DomainError, match="3"):
         read_table(xlsx_bytes(["a"], [[1], [2], [3], [4]]), "a.xlsx")
     assert len(read_table(b"a\n1\n\n2\n3\n", "a.csv").rows) == 3  # empty rows do not count
-    monkeypatch.setattr(spreadsheets, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(tabular, "MAX_FILE_BYTES", 10)
     with pytest.raises(DomainError) as error:
         read_table(b"a\n" + b"1\n" * 10, "a.csv")
     assert error.value.code == "file_too_large"
