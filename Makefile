@@ -12,7 +12,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask
 PORT ?= 5000
 BENCH_ARGS ?=
-BENCH_SCRIPTS := $(wildcard bench/catalog.py bench/search.py bench/inventory.py bench/checkout.py)
+BENCH_SCRIPTS := $(wildcard bench/catalog.py bench/search.py bench/inventory.py bench/checkout.py bench/trace.py \
+                            bench/audit.py bench/report.py)
 CHROMIUM := /usr/bin/chromium
 
 # Payment sandbox: localstripe (a fake Stripe API and Stripe.js) started in the background beside the server;
@@ -64,6 +65,7 @@ run: $(STAMP) translations
 	$(FLASK) db upgrade
 	$(FLASK) seed demo
 	$(FLASK) search reindex
+	$(FLASK) audit run
 	@echo "Serving http://127.0.0.1:$(PORT) (demo accounts above, password ocop-demo). Ctrl+C stops."
 ifneq ($(strip $(PAYMENT_SANDBOX)),)
 	@# Payment sandbox: started beside the server and stopped with it; its webhook points at this server.

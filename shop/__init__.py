@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
 def import_models() -> None:
     """Every mapped class must be imported before Alembic or create_all look at the metadata."""
     import shop.accounts.models
+    import shop.audit.models
     import shop.catalog.models
     import shop.certification.models
     import shop.checkout.models
@@ -67,16 +68,24 @@ def import_models() -> None:
     import shop.payments.models
     import shop.producers.models
     import shop.sales_points.models
-    import shop.search.models  # noqa: F401
+    import shop.search.models
+    import shop.traceability.models  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
     from shop.accounts.views import bp as accounts_bp
     from shop.api import bp as api_bp
+    from shop.audit.audit_views import bp as audits_bp
+    from shop.audit.criteria_views import bp as audit_criteria_bp
+    from shop.audit.dashboard_views import bp as department_bp
+    from shop.audit.point_views import bp as point_audits_bp
+    from shop.audit.report_views import bp as reports_bp
     from shop.catalog.api_views import bp as catalog_api_bp
     from shop.catalog.manage_views import bp as catalog_manage_bp
     from shop.catalog.views import bp as catalog_bp
+    from shop.certification.change_views import bp as change_requests_bp
     from shop.certification.department_views import bp as certification_department_bp
+    from shop.certification.registry_views import bp as certificates_bp
     from shop.checkout.views import bp as checkout_bp
     from shop.inventory.api_views import bp as inventory_api_bp
     from shop.inventory.counter_views import bp as counter_manage_bp
@@ -88,10 +97,17 @@ def register_blueprints(app: Flask) -> None:
     from shop.payments.views import bp as payments_bp
     from shop.producers.api_views import bp as producers_api_bp
     from shop.producers.views import bp as producers_bp
+    from shop.recalls.views import bp as recalls_bp
+    from shop.recalls.views import point_bp as recalls_point_bp
+    from shop.recalls.views import producer_bp as recalls_producer_bp
     from shop.sales_points.api_views import bp as sales_points_api_bp
     from shop.sales_points.department_views import bp as sales_points_department_bp
     from shop.sales_points.views import bp as sales_points_bp
     from shop.search.views import bp as search_bp
+    from shop.traceability.api_views import bp as trace_api_bp
+    from shop.traceability.label_views import bp as trace_labels_bp
+    from shop.traceability.producer_views import bp as trace_producer_bp
+    from shop.traceability.views import bp as trace_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(producers_bp, url_prefix="/producers")
@@ -112,6 +128,21 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(producers_api_bp, url_prefix="/api/v1")
     app.register_blueprint(sales_points_api_bp, url_prefix="/api/v1")
     app.register_blueprint(inventory_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(trace_bp)
+    app.register_blueprint(trace_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(trace_producer_bp, url_prefix="/manage/producer")
+    app.register_blueprint(trace_labels_bp, url_prefix="/manage/producer")
+    # These carry their own url_prefix (/department/recalls, /manage/producer, /manage/points, /department/changes).
+    app.register_blueprint(recalls_bp)
+    app.register_blueprint(recalls_producer_bp)
+    app.register_blueprint(recalls_point_bp)
+    app.register_blueprint(change_requests_bp)
+    app.register_blueprint(department_bp, url_prefix="/department")
+    app.register_blueprint(audit_criteria_bp, url_prefix="/department/criteria")
+    app.register_blueprint(audits_bp, url_prefix="/department/audits")
+    app.register_blueprint(point_audits_bp, url_prefix="/manage/points")
+    app.register_blueprint(reports_bp, url_prefix="/department")  # /department/reports, /department/targets
+    app.register_blueprint(certificates_bp, url_prefix="/department/certificates")
 
 
 def register_domain_hooks(app: Flask) -> None:

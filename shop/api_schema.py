@@ -20,6 +20,8 @@ ERROR_CODES = ("invalid_parameter", "not_found", "unauthorized", "forbidden", "m
                "rate_limited", "server_error")
 STOCK_DETAILS = ("bands", "exact")  # as in inventory.api_views.DETAILS
 LOT_STATUSES = ("sellable", "expired", "recalled")
+TRACE_EVENT_TYPES = ("sourcing", "receiving_inputs", "processing", "packing", "quality_test", "shipping",
+                     "received_at_point", "transferred", "recalled")  # as traceability.models.TraceEventType
 
 
 # --- small helpers ------------------------------------------------------------------------------------------
@@ -221,6 +223,32 @@ def _schemas(max_per_page: int) -> dict:
             "street": nullable(string()),
         }, "2025 administrative units, plus the former district for history."),
         "SalesPoint": obj(_point_properties()),
+        "TraceEvent": obj({
+            "id": integer(1), "type": enum(TRACE_EVENT_TYPES), "occurred_at": string(format="date-time"),
+            "place": nullable(string()), "province_code": nullable(integer()), "ward_code": nullable(integer()),
+            "point": nullable(ref("SalesPoint")), "actor": string(), "previous_step": nullable(string()),
+            "next_step": nullable(string()), "description": nullable(string()), "reference": nullable(string()),
+            "automatic": BOOLEAN, "corrects": nullable(integer(1)), "corrected_by": nullable(integer(1)),
+            "recorded_at": string(format="date-time"),
+            "inputs": array(obj({"material": string(), "supplier": nullable(string()), "origin": nullable(string()),
+                                 "quantity": string("Decimal, as text."), "unit": string(),
+                                 "supplier_lot": nullable(string())})),
+            "attachments": array(obj({"title": string(), "kind": enum(("document", "photo")),
+                                      "content_type": string(), "size_bytes": integer(0), "sha256": string(),
+                                      "url": URL})),
+        }),
+        "Trace": obj({
+            "trace_code": string(), "url": URL, "digital_link": URL,
+            "lot": obj({"lot_code": string(), "production_date": DATE, "expiry_date": nullable(DATE),
+                        "quantity": nullable(integer(1)), "status": enum(("in_production", "released", "closed"))}),
+            "recall": nullable(obj({"recalled_at": string(format="date-time"), "reason": string()})),
+            "product": {"type": "object", "description": "Slug, name, URL, GTIN and cover image."},
+            "producer": {"type": "object", "description": "Slug, name, address and URL."},
+            "certificate_status": enum(("valid", "not_yet_valid", "expired", "withdrawn", "superseded", "none")),
+            "certificate": nullable({"type": "object", "description": "The product's latest certificate."}),
+            "events": array(ref("TraceEvent")),
+            "on_sale_at": array(ref("SalesPoint")),
+        }, "A lot and its journal."),
         **_point_schemas(max_per_page),
         "ProductSummary": obj(_product_properties(listed=True), "A certified product as listed."),
         "ProductDetail": obj({
@@ -379,6 +407,24 @@ def openapi_document(*, max_per_page: int = 100, default_per_page: int = 24,
                               **error_responses("404")},
             }},
             **_point_paths(_page_parameters(max_per_page, default_per_page), lang),
+            "/trace/{code}": {"get": {
+                "operationId": "getTrace",
+                "summary": "A lot's traceability journal (the data of the QR code's trace page)",
+                "description": "The lot, its product and producer, the certificate's status checked now, the "
+                               "journal of events (critical tracking events with their inputs, places, one step "
+                               "back and one step forward, attachments) and the open points holding the lot. "
+                               "With format=epcis the same journal is an EPCIS 2.0 JSON-LD document "
+                               "(application/ld+json). Never cached for long: a recall shows at once.",
+                "tags": ["traceability"],
+                "parameters": [path_parameter("code", "The lot's trace code (as printed under its QR code)."),
+                               query_parameter("format", enum(("json", "epcis")), "json (default) or epcis."),
+                               lang],
+                "responses": {"200": {"description": "The lot's journal.", "content": {
+                                  "application/json": {"schema": ref("Trace")},
+                                  "application/ld+json": {"schema": {"type": "object",
+                                                                     "description": "EPCISDocument (EPCIS 2.0)."}}}},
+                              **error_responses("400", "404")},
+            }},
             "/openapi.json": {"get": {
                 "operationId": "getOpenApi",
                 "summary": "This document",

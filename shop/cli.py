@@ -14,6 +14,10 @@ from flask_babel import force_locale
 
 from shop.accounts.models import Role
 from shop.accounts.services import create_api_token, create_user, get_user_by_email
+from shop.audit import certificate_alerts  # noqa: F401  (adds `flask certificates alerts` to the group)
+from shop.audit.cli import audit_cli
+from shop.audit.report_cli import report_command
+from shop.certification.cli import certificates_cli
 from shop.core.errors import DomainError
 from shop.extensions import db
 from shop.inventory.cli import inventory_cli
@@ -37,6 +41,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(inventory_cli)
     app.cli.add_command(orders_cli)
     app.cli.add_command(payments_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(certificates_cli)
+    app.cli.add_command(report_command)
 
 
 @contextmanager

@@ -14,12 +14,31 @@ AREAS = {
     "_manage": {"producer", "point_manager"},
     "_department": {"trade_officer"},
     "_admin": set(),
+    "_producer": {"producer"},
+}
+# Blueprints whose names do not end in an area suffix.
+NAMED_AREAS = {
+    "department": "_department", "audits": "_department", "audit_criteria": "_department",
+    "reports": "_department", "certificates": "_department",
+    "point_audits": "_point_manage",
+    "trace_producer": "_producer", "trace_labels": "_producer", "recalls_producer_manage": "_producer",
 }
 
 
 def _area(endpoint: str) -> str | None:
     blueprint = endpoint.split(".", 1)[0]
+    if blueprint in NAMED_AREAS:
+        return NAMED_AREAS[blueprint]
     return next((suffix for suffix in AREAS if blueprint.endswith(suffix)), None)
+
+
+def _sample(rule, arg: str):
+    """A value the rule's converter accepts: the first choice of an `any(…)`, 1 for ids, "x" otherwise."""
+    converter = rule._converters.get(arg)
+    choices = getattr(converter, "items", None)
+    if choices:
+        return min(choices)
+    return 1 if "id" in arg else "x"
 
 
 def _guarded_rules(app):
@@ -27,7 +46,7 @@ def _guarded_rules(app):
     for rule in app.url_map.iter_rules():
         area = _area(rule.endpoint)
         if area:
-            values = {arg: (1 if "id" in arg else "x") for arg in rule.arguments}
+            values = {arg: _sample(rule, arg) for arg in rule.arguments}
             rules.append((rule, area, rule.build(values, append_unknown=False)[1]))
     return rules
 
@@ -62,7 +81,7 @@ def test_roles_outside_the_area_are_refused(app, client, role):
 def _point_rules(app):
     """Back-office routes of one point (their URL names the point's code)."""
     return [rule for rule in app.url_map.iter_rules()
-            if rule.endpoint.split(".", 1)[0].endswith("_point_manage") and "code" in rule.arguments]
+            if _area(rule.endpoint) == "_point_manage" and "code" in rule.arguments]
 
 
 def _url_for_point(rule, code: str) -> str:

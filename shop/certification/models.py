@@ -129,3 +129,27 @@ class QualifyingBasis(db.Model):
     def valid_on_clause(cls, day: date):
         return sa.and_(cls.valid_from <= day, sa.or_(cls.valid_until.is_(None), cls.valid_until >= day),
                        sa.or_(cls.revoked_on.is_(None), cls.revoked_on > day))
+
+
+class ChangeRequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ProductChangeRequest(db.Model):
+    """A producer's change of a certified product's name or group: the certificate was granted for what the
+    product was, so the trade department decides before the change reaches the catalogue."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), nullable=False, index=True)
+    changes: Mapped[dict] = mapped_column(sa.JSON, nullable=False)  # {field: [current value, proposed value]}
+    status: Mapped[ChangeRequestStatus] = enum_column(ChangeRequestStatus, nullable=False,
+                                                      default=ChangeRequestStatus.PENDING)
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+
+    product: Mapped[Product] = relationship()

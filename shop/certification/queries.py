@@ -1,14 +1,16 @@
 """Reads about certificates. "Certified" always means: a certificate of 3★ or more valid on the given day."""
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import Product, ProductStatus
 from shop.certification.models import MIN_CERTIFIED_STARS, Certificate, QualifyingBasis
+from shop.core.audit_trail import AuditEntry
 from shop.core.text import slugify
 from shop.extensions import db
+from shop.producers.models import Producer
 
 
 def certified_stars_subquery(day: date) -> sa.Subquery:
@@ -143,3 +145,99 @@ def basis_candidates(day: date, search: str = "", include_id: int | None = None,
         matches = Product.slug.contains(words, autoescape=True)
         query = query.where(sa.or_(matches, Product.id == include_id) if include_id else matches)
     return [(product, stars) for product, stars in db.session.execute(query)]
+
+
+# --- the certificates registry (/department/certificates) ---------------------------------------------------
+
+EXPIRING_DAYS = 90
+REGISTRY_STATUSES = ("valid", "expiring", "expired", "withdrawn", "superseded")
+
+
+def registry_status(certificate: Certificate, day: date) -> str:
+    """One of REGISTRY_STATUSES (or "not_yet_valid"): "expiring" is a valid certificate ending within 90 days."""
+    status = certificate.status_on(day).value
+    if status == "valid" and (certificate.valid_until - day).days <= EXPIRING_DAYS:
+        return "expiring"
+    return status
+
+
+def _registry_status_clause(status: str, day: date):
+    not_withdrawn = sa.or_(Certificate.withdrawn_on.is_(None), Certificate.withdrawn_on > day)
+    not_superseded = sa.or_(Certificate.superseded_on.is_(None), Certificate.superseded_on > day)
+    return {
+        "valid": Certificate.valid_on_clause(day),
+        "expiring": sa.and_(Certificate.valid_on_clause(day),
+                            Certificate.valid_until <= day + timedelta(days=EXPIRING_DAYS)),
+        "expired": sa.and_(not_withdrawn, not_superseded, Certificate.valid_until < day),
+        "withdrawn": Certificate.withdrawn_on <= day,
+        "superseded": sa.and_(not_withdrawn, Certificate.superseded_on <= day),
+    }[status]
+
+
+def registry_query(day: date, *, status: str | None = None, stars: int | None = None, level: str | None = None,
+                   year: int | None = None, search: str = "") -> sa.Select:
+    """Certificates with their products and producers, the latest decisions first; every filter optional.
+    `search` matches product or producer names without diacritics (through their slugs)."""
+    query = (sa.select(Certificate).join(Product, Product.id == Certificate.product_id)
+             .join(Producer, Producer.id == Product.producer_id)
+             .options(selectinload(Certificate.product).selectinload(Product.producer))
+             .order_by(Certificate.decision_date.desc(), Certificate.id.desc()))
+    if status in REGISTRY_STATUSES:
+        query = query.where(_registry_status_clause(status, day))
+    if stars:
+        query = query.where(Certificate.stars == stars)
+    if level:
+        query = query.where(Certificate.level == level)
+    if year:
+        query = query.where(Certificate.decision_date >= date(year, 1, 1), Certificate.decision_date <= date(year, 12, 31))
+    words = slugify(search or "")
+    if words:
+        query = query.where(sa.or_(Product.slug.contains(words, autoescape=True),
+                                   Producer.slug.contains(words, autoescape=True)))
+    return query
+
+
+def registry_years() -> list[int]:
+    """The years of recorded decisions, the latest first (for the year filter)."""
+    dates = db.session.scalars(sa.select(Certificate.decision_date).distinct())
+    return sorted({day.year for day in dates}, reverse=True)
+
+
+def expiring_certificates(day: date, within_days: int = EXPIRING_DAYS) -> list[Certificate]:
+    """Certificates valid today whose validity ends within `within_days`, the soonest first."""
+    return list(db.session.scalars(
+        sa.select(Certificate).where(Certificate.valid_on_clause(day),
+                                     Certificate.valid_until <= day + timedelta(days=within_days))
+        .options(selectinload(Certificate.product).selectinload(Product.producer))
+        .order_by(Certificate.valid_until, Certificate.id)))
+
+
+def get_certificate(certificate_id: int) -> Certificate | None:
+    return db.session.get(Certificate, certificate_id)
+
+
+def certificate_decisions(certificate_ids: Iterable[int]) -> dict[int, list[dict]]:
+    """The downgrade decisions of the audit trail (the reason has no column of its own), by certificate id."""
+    ids = list(certificate_ids)
+    if not ids:
+        return {}
+    found: dict[int, list[dict]] = {}
+    for entry in db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.subject_type == "Certificate", AuditEntry.subject_id.in_(ids),
+                                        AuditEntry.action == "certification.certificate_downgraded")
+            .order_by(AuditEntry.occurred_at, AuditEntry.id)):
+        found.setdefault(entry.subject_id, []).append(entry.data)
+    return found
+
+
+def certificate_candidates(search: str = "", include_id: int | None = None, limit: int = 300) -> list[Product]:
+    """Products of every producer (drafts too: a product may be certified before it is listed), matched by
+    product or producer name without diacritics; `include_id` keeps the chosen one whatever the search."""
+    query = (sa.select(Product).join(Producer, Producer.id == Product.producer_id)
+             .options(selectinload(Product.producer))
+             .order_by(*([Product.id != include_id] if include_id else []), Product.name, Product.id).limit(limit))
+    words = slugify(search or "")
+    if words:
+        matches = sa.or_(Product.slug.contains(words, autoescape=True), Producer.slug.contains(words, autoescape=True))
+        query = query.where(sa.or_(matches, Product.id == include_id) if include_id else matches)
+    return list(db.session.scalars(query))

@@ -125,3 +125,36 @@ def revoke_basis(basis: QualifyingBasis, *, reason: str, actor, on: date | None 
     db.session.flush()
     audit_trail.record("certification.basis_revoked", basis, actor=actor, reason=reason)
     return basis
+
+
+def downgrade_certificate(certificate: Certificate, *, stars: int, decision_no: str, reason: str,
+                          on: date | None = None, score: int | None = None, level: IssuingLevel | str | None = None,
+                          actor=None) -> Certificate:
+    """Lower a valid certificate's stars by decision: a new certificate with fewer stars supersedes it from `on`
+    (default today) and keeps its end of validity (a downgrade is not a renewal). The storefront reads the new
+    stars at once (and stops listing a product that falls below 3 stars)."""
+    on = on or today()
+    decision_no, reason = nfc(decision_no) or "", nfc(reason) or ""
+    if not decision_no:
+        raise DomainError(str(_l("The decision number is required.")), field="decision_no")
+    if not reason:
+        raise DomainError(str(_l("Give the reason for the downgrade.")), field="reason")
+    if on > today():
+        raise DomainError(str(_l("The date cannot be in the future.")), field="on")
+    if on < certificate.decision_date:
+        raise DomainError(str(_l("The date is before the certificate's decision.")), field="on")
+    if not certificate.is_valid_on(on):
+        raise DomainError(str(_l("Only a valid certificate can be downgraded.")), field="stars")
+    if stars >= certificate.stars:
+        raise DomainError(str(_l("A downgrade needs fewer stars than the current %(stars)s.",
+                                 stars=certificate.stars)), field="stars")
+    if level is None:
+        level = certificate.level if certificate.level != IssuingLevel.CENTRAL else IssuingLevel.PROVINCE
+    replacement = record_certificate(certificate.product, stars=stars, level=level, decision_no=decision_no,
+                                     decision_date=on, score=score, valid_until=certificate.valid_until,
+                                     actor=actor)
+    certificate.superseded_on, certificate.superseded_by_id = on, replacement.id
+    db.session.flush()
+    audit_trail.record("certification.certificate_downgraded", certificate, actor=actor, decision_no=decision_no,
+                       reason=reason, stars=stars, replacement_id=replacement.id)
+    return replacement

@@ -1,5 +1,5 @@
 """Stock = two numbers per (point, product, lot) plus an append-only ledger whose sums they always equal."""
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -10,6 +10,7 @@ from shop.catalog.models import Product
 from shop.core.models import UTCDateTime, enum_column, utcnow
 from shop.extensions import db
 from shop.sales_points.models import SalesPoint
+from shop.traceability.models import Lot
 
 
 class MovementKind(StrEnum):
@@ -35,35 +36,6 @@ class PaymentMethod(StrEnum):
     CASH = "cash"
     CARD = "card"
     BANK_TRANSFER = "bank_transfer"
-
-
-class Lot(db.Model):
-    id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), nullable=False)
-    lot_code: Mapped[str] = mapped_column(sa.String(60), nullable=False)
-    production_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    expiry_date: Mapped[date | None] = mapped_column(sa.Date)  # None: not perishable
-    recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    recall_reason: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-
-    product: Mapped[Product] = relationship()
-
-    __table_args__ = (
-        sa.UniqueConstraint("product_id", "lot_code", name="uq_lot_product_code"),
-        sa.CheckConstraint("expiry_date IS NULL OR expiry_date >= production_date", name="expiry_after_production"),
-    )
-
-    def is_expired_on(self, day: date) -> bool:
-        # Sellable through the printed expiry date itself.
-        return self.expiry_date is not None and self.expiry_date < day
-
-    @property
-    def is_recalled(self) -> bool:
-        return self.recalled_at is not None
-
-    def __repr__(self) -> str:
-        return f"<Lot {self.lot_code} product={self.product_id}>"
 
 
 class StockLevel(db.Model):

@@ -35,6 +35,8 @@ from shop.inventory.models import (
     TransferStatus,
 )
 from shop.sales_points.models import PointProduct, PointStatus, SalesPoint
+from shop.traceability.models import TraceEventType
+from shop.traceability.services import record_custody_event
 
 MAX_ATTEMPTS = 5  # a sale re-plans its lots when a concurrent transaction took the stock it had planned on
 
@@ -195,6 +197,8 @@ def receive_stock(point: SalesPoint, product: Product, *, lot_code: str, product
     movement = _movement(level, quantity, MovementKind.RECEIPT, actor, unit_cost_vnd=unit_cost_vnd,
                          reference=delivery_note)
     db.session.flush()
+    record_custody_event(lot, event_type=TraceEventType.RECEIVED_AT_POINT, point=point, reference=delivery_note,
+                         actor=actor, occurred_at=movement.occurred_at)
     audit_trail.record("inventory.stock_received", movement, actor=actor, point_id=point.id, product_id=product.id,
                        lot_code=lot_code, quantity=quantity, unit_cost_vnd=unit_cost_vnd, delivery_note=delivery_note)
     return movement
@@ -242,6 +246,8 @@ def recall_lot(lot: Lot, *, reason: str, actor) -> list[StockMovement]:
     movements = [_movement(db.session.get(StockLevel, level_id), -on_hand, MovementKind.RECALL, actor, note=reason)
                  for level_id, on_hand in held]
     db.session.flush()
+    record_custody_event(lot, event_type=TraceEventType.RECALLED, point=None, reference=None, actor=actor,
+                         occurred_at=lot.recalled_at, note=reason)
     audit_trail.record("inventory.lot_recalled", lot, actor=actor, lot_code=lot.lot_code, reason=reason,
                        points=[m.point_id for m in movements])
     return movements
@@ -671,6 +677,10 @@ def receive_transfer(transfer: Transfer, accepted: dict[int, tuple[int, int, str
         _movement(level, quantity, kind, actor, reference=transfer.number, note=reason)
     transfer.status, transfer.received_at = TransferStatus.RECEIVED, utcnow()
     db.session.flush()
+    for lot in {line.lot.id: line.lot for line, ok, _rejected, _reason in decided if ok}.values():
+        record_custody_event(lot, event_type=TraceEventType.TRANSFERRED, point=transfer.to_point,
+                             from_point=transfer.from_point, reference=transfer.number, actor=actor,
+                             occurred_at=transfer.received_at)
     audit_trail.record("inventory.transfer_received", transfer, actor=actor, number=transfer.number,
                        lines=[[line.id, ok, rejected] for line, ok, rejected, _ in decided])
     return transfer

@@ -47,6 +47,8 @@ POINT_TABS = [
     ("stock_point_manage.count", _l("Stock count")),
     ("stock_point_manage.movements", _l("Ledger")),
     ("dashboard_point_manage.alerts", _l("Alerts")),
+    ("recalls_point_manage.pull_list", _l("Recalls")),
+    ("point_audits.audits", _l("Audits")),
     ("files_point_manage.files", _l("Import and export")),
 ]
 STOCK_PER_PAGE = 50  # lots per page of the stock table: keeps the page well under 100 ms at any size
@@ -233,13 +235,6 @@ def movements(code: str):
                        since=_day_start(date_from) if date_from else None,
                        until=_day_start(date_to + timedelta(days=1)) if date_to else None)
     return render_template("inventory/manage/movements.html", point=point, page=page, filters=filters)
-
-
-@bp.route("/<code>/recalls")
-def recalls(code: str):
-    point = point_from_url(code)
-    page = queries.ledger_page(point, _page_number(), LEDGER_PER_PAGE, kinds=[MovementKind.RECALL])
-    return render_template("inventory/manage/recalls.html", point=point, page=page)
 
 
 # -------------------------------------------------------------------------------------------------- transfers

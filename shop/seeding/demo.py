@@ -5,6 +5,7 @@ code, producer registration number or slug, product slug, certificate decision n
 email), so a second run creates nothing."""
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from io import BytesIO
 
 import sqlalchemy as sa
@@ -35,7 +36,12 @@ from shop.producers.services import (
 from shop.sales_points.models import PointManager, PointProduct, SalesPoint
 from shop.sales_points.queries import get_by_code
 from shop.sales_points.services import assign_manager, carry_product, create_point
+from shop.seeding.demo_audit_criteria import seed_criteria
+from shop.seeding.demo_audits import seed_demo_audits
+from shop.seeding.demo_certificates import seed_demo_certificates
 from shop.seeding.demo_stock import seed_demo_stock
+from shop.seeding.demo_targets import seed_demo_targets
+from shop.seeding.demo_trace import seed_demo_trace
 from shop.seeding.files import load_seed_file, parse_date, parse_time, ward_code
 
 # Placeholder pictures: small enough to keep `flask seed demo` fast, large enough for the 320/640 renditions.
@@ -73,7 +79,12 @@ def seed_demo(*, images: bool = True) -> DemoReport:
     products = _seed_products(report, producers, images)
     _seed_assortments(report, points, products)
     _seed_accounts(report, points, producers)
+    seed_demo_certificates(report)
     seed_demo_stock(report, points)
+    seed_demo_trace(report)
+    seed_criteria(report)
+    seed_demo_targets(report)
+    seed_demo_audits(report)
     report.totals = database_totals()
     return report
 
@@ -88,7 +99,11 @@ def _seed_points(report: DemoReport) -> dict[str, SalesPoint]:
                 province_code=item["province_code"], ward_code=ward_code(item["province_code"], item["ward"]),
                 former_district=item["former_district"], street=item["street"], latitude=item["latitude"],
                 longitude=item["longitude"], opens_at=parse_time(item["opens_at"]),
-                closes_at=parse_time(item["closes_at"]), phone=item["phone"])
+                closes_at=parse_time(item["closes_at"]), phone=item["phone"],
+                location_types=item.get("location_types", []), floor_area_m2=item.get("floor_area_m2"),
+                operator_name=item.get("operator_name"), operator_kind=item.get("operator_kind"),
+                operator_registration_no=item.get("operator_registration_no"),
+                opened_on=date.fromisoformat(item["opened_on"]) if item.get("opened_on") else None)
             report.created["points"] += 1
         points[item["code"]] = point
     return points

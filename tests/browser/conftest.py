@@ -61,7 +61,7 @@ def _serve(folder: Path, stripe_base: str):
                STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
     env.pop("FLASK_APP", None)  # .flaskenv says where the app is, as for `make run`
     log = folder / "commands.log"
-    for command in (["db", "upgrade"], ["seed", "demo"], ["search", "reindex"]):
+    for command in (["db", "upgrade"], ["seed", "demo"], ["search", "reindex"], ["audit", "run"]):
         _flask(command, env, log)
 
     port = free_port()
