@@ -1,4 +1,5 @@
 """Web glue shared by every page: locale, Jinja filters, errors as HTML or JSON, security headers, media."""
+import posixpath
 import re
 import secrets
 import threading
@@ -8,6 +9,7 @@ from functools import wraps
 from cachetools import LRUCache
 from flask import (
     Flask,
+    abort,
     current_app,
     flash,
     has_request_context,
@@ -30,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from shop.core.admin_units import former_district_name, short_address
 from shop.core.clock import format_date, format_datetime, today
 from shop.core.errors import DomainError
-from shop.core.images import rendition_path, rendition_widths
+from shop.core.images import IMAGE_SUBDIR, rendition_path, rendition_widths
 from shop.core.money import format_vnd
 from shop.core.text import render_markdown
 from shop.extensions import db
@@ -90,6 +92,10 @@ def srcset(image, ext: str = "webp") -> str:
 
 
 def serve_media(filename: str):
+    # Only the public picture renditions: trace attachments and audit evidence live in other folders of the
+    # upload directory and are served by their own routes, which check who may see them.
+    if not posixpath.normpath(filename).startswith(f"{IMAGE_SUBDIR}/") or ".." in filename.split("/"):
+        abort(404)
     response = send_from_directory(current_app.config["UPLOAD_DIR"], filename, max_age=31536000)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

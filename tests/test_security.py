@@ -159,3 +159,23 @@ def test_two_workers_share_the_login_limit_through_redis(make_app):
         assert response.status_code == 400, f"attempt {attempt + 1} refused too early"
     for worker in workers:
         assert post_form(worker, "/account/login", {"email": EMAIL, "password": "guess"}).status_code == 429
+
+
+def test_media_serves_only_the_public_pictures_not_attachments_or_evidence(app, client):
+    """Trace attachments and audit evidence sit in the upload folder too, but only their own routes (which check
+    who may see them) serve them; /media answers for picture renditions only."""
+    from pathlib import Path
+
+    upload = Path(app.config["UPLOAD_DIR"])
+    for relative in ("evidence/ab/abcdef.pdf", "trace/ab/abcdef.pdf", "images/ab/abcdef-320.jpg"):
+        (upload / relative).parent.mkdir(parents=True, exist_ok=True)
+        (upload / relative).write_bytes(b"%PDF-1.7 private" if relative.endswith(".pdf") else b"\xff\xd8 jpeg")
+    def status(url: str) -> int:
+        response = client.get(url)
+        response.close()
+        return response.status_code
+
+    assert status("/media/images/ab/abcdef-320.jpg") == 200
+    assert status("/media/evidence/ab/abcdef.pdf") == 404
+    assert status("/media/trace/ab/abcdef.pdf") == 404
+    assert status("/media/images/../evidence/ab/abcdef.pdf") == 404
