@@ -123,10 +123,18 @@ def parse_args():
     return args
 
 
+# The benchmarks' servers run with SHOP_ENV=production over plain HTTP on 127.0.0.1: their session cookies cannot
+# be Secure (a client would not send them back).
+PLAIN_HTTP = {"SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False}
+
+
 def environment(work: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "SHOP_ENV", "UPLOAD_DIR", "SEARCH_INDEX_DIR")}
     env.update(DATABASE_URL=f"sqlite:///{work / 'shop.sqlite'}", INSTANCE_PATH=str(work),
-               SECRET_KEY="bench-secret-key", PYTHONUNBUFFERED="1")
+               SECRET_KEY="bench-secret-key", PYTHONUNBUFFERED="1",
+               # Production refuses the development defaults of these (shop.config.apply_production_rules).
+               STRIPE_SECRET_KEY="sk_test_bench", STRIPE_WEBHOOK_SECRET="whsec_bench",
+               PUBLIC_URL="http://bench.ocop.invalid")
     return env
 
 

@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy.exc import OperationalError
 
-from bench.catalog import WRK_REPORT, environment, free_port, wait_until_up
+from bench.catalog import PLAIN_HTTP, WRK_REPORT, environment, free_port, wait_until_up
 from bench.common import (
     certified_on,
     generate_catalogue,
@@ -68,20 +68,23 @@ MANAGER = "bench-checkout-manager@example.com"
 ORDER_PAGE_RE = re.compile(r"/orders/DH-\d+")
 STOCK_REFUSAL_RE = re.compile(r"not enough|no longer has every product", re.IGNORECASE)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+ONCE_KEY_RE = re.compile(r'name="once_key"[^>]*value="([^"]+)"')  # the checkout form's one-time key
 PROFILED = ("/checkout", "/cart/add")  # --profile: the requests of a buyer's cycle
 MESSAGE_RE = re.compile(r'(?is)<(?:p|div|li|span)[^>]*(?:role="alert"|class="[^"]*(?:error|invalid)[^"]*")[^>]*>'
                         r"(.*?)</(?:p|div|li|span)>")
 
 
 def bench_app():
-    """The shop plus the baseline route (the base layout, no data). Login throttling is off (every buyer comes
-    from 127.0.0.1). With BENCH_PROFILE_DIR set, each POST /checkout is profiled with pyinstrument into that
-    folder. gunicorn loads it as 'bench.checkout:bench_app()'."""
+    """The shop plus the baseline route (the base layout, no data). Login and checkout throttling and the hold
+    caps are off (every buyer comes from 127.0.0.1 with the same contact), and cookies are not Secure (plain HTTP
+    on 127.0.0.1 although SHOP_ENV=production). With BENCH_PROFILE_DIR set, each POST /checkout is profiled with
+    pyinstrument into that folder. gunicorn loads it as 'bench.checkout:bench_app()'."""
     from flask import render_template
 
     from shop import create_app
 
-    app = create_app({"RATELIMIT_ENABLED": False, "SEARCH_ENABLED": False})
+    app = create_app({"RATELIMIT_ENABLED": False, "SEARCH_ENABLED": False, "MAX_OPEN_ORDERS_PER_CONTACT": 0,
+                      "MAX_HELD_UNITS_PER_PRODUCT": 0, **PLAIN_HTTP})
     app.add_url_rule(BASELINE_PATH, "bench_baseline", lambda: render_template("layouts/base.html"))
     if os.environ.get("BENCH_PROFILE_DIR"):
         _profile_checkout_posts(app, Path(os.environ["BENCH_PROFILE_DIR"]))
@@ -185,9 +188,10 @@ def _stock_point(args) -> Shop:
 
 # -------------------------------------------------------------------------------------------------- a buyer
 
-def checkout_form(token: str, point_code: str) -> dict:
-    """What a guest types on /checkout for a pickup at the point, paid there."""
-    return {"csrf_token": token, "name": "Nguyễn Thị Hoa", "phone": "0912 345 678", "email": "hoa@example.vn",
+def checkout_form(token: str, point_code: str, once_key: str | None = None) -> dict:
+    """What a guest types on /checkout for a pickup at the point, paid there (with the form's one-time key, as a
+    browser sends it)."""
+    return {"csrf_token": token, **({"once_key": once_key} if once_key else {}), "name": "Nguyễn Thị Hoa", "phone": "0912 345 678", "email": "hoa@example.vn",
             "fulfilment": "pickup", "pickup_point": point_code, "payment_method": "pay_at_pickup"}
 
 
@@ -217,7 +221,7 @@ class Buyer:
     """A guest with a cart: adds one unit of a product, opens the checkout page, places the order."""
 
     def __init__(self, base: str, point_code: str, product_slug: str):
-        self.base, self.point_code = base, point_code
+        self.base, self.point_code, self.once_key = base, point_code, None
         self.session = guest_session()
         self.session.get(base + "/lang/en", timeout=60)  # the refusals in English, as STOCK_REFUSAL_RE expects
         self.token = token_of(self.session.get(f"{base}/products/{product_slug}", timeout=60))
@@ -236,13 +240,15 @@ class Buyer:
         if response.status_code != 200:
             raise RuntimeError(f"GET /checkout {message_of(response)}")
         self.token = token_of(response)
+        found = ONCE_KEY_RE.search(response.text)
+        self.once_key = found.group(1) if found else None
         return time.perf_counter() - began
 
     def place(self):
         """(seconds, response) of the POST /checkout."""
         began = time.perf_counter()
-        response = self.session.post(self.base + "/checkout", data=checkout_form(self.token, self.point_code),
-                                     allow_redirects=False, timeout=60)
+        form = checkout_form(self.token, self.point_code, self.once_key)
+        response = self.session.post(self.base + "/checkout", data=form, allow_redirects=False, timeout=60)
         return time.perf_counter() - began, response
 
 

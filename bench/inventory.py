@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.catalog import WRK_REPORT, environment, free_port, wait_until_up
+from bench.catalog import PLAIN_HTTP, WRK_REPORT, environment, free_port, wait_until_up
 from bench.common import USER_AGENT, cookie_header, csrf_token_of, logged_in_session, summary_ms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +52,7 @@ def bench_app():
 
     from shop import create_app
 
-    app = create_app({"RATELIMIT_ENABLED": False})
+    app = create_app({"RATELIMIT_ENABLED": False, **PLAIN_HTTP})
     app.add_url_rule(BASELINE_PATH, "bench_baseline", lambda: render_template("layouts/base.html"))
     return app
 

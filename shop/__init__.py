@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from shop.config import DefaultConfig, ensure_secret_key, load_environment
+from shop.config import DefaultConfig, apply_production_rules, ensure_secret_key, load_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,13 +16,28 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure(app, test_config)
     register_extensions(app)
     import_models()
+    from shop.web import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before the routes: a huge id in a URL is a 404, never a 500
     register_blueprints(app)
     register_domain_hooks(app)
     register_commands(app)
     from shop import web
 
     web.init_app(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_HOPS reverse proxies, take the client's address and scheme from X-Forwarded-For/-Proto (so
+    the limiter counts real clients and HSTS is sent over HTTPS); only that many hops: a client cannot add its
+    own. Without a proxy the headers are never trusted."""
+    hops = int(app.config["PROXY_HOPS"] or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def configure(app: Flask, test_config: dict | None) -> None:
@@ -35,8 +50,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
     app.config["UPLOAD_DIR"] = app.config["UPLOAD_DIR"] or os.path.join(app.instance_path, "uploads")
     app.config["SEARCH_INDEX_DIR"] = app.config["SEARCH_INDEX_DIR"] or os.path.join(app.instance_path,
                                                                                     "search-index")
-    if app.config["SHOP_ENV"] == "production" and app.config.get("DEMO_ACCOUNTS_ALLOWED", False):
-        raise RuntimeError("Demo accounts cannot be enabled in production.")
+    apply_production_rules(app.config)
 
 
 def register_extensions(app: Flask) -> None:
@@ -63,6 +77,7 @@ def import_models() -> None:
     import shop.certification.models
     import shop.checkout.models
     import shop.core.audit_trail
+    import shop.core.once
     import shop.inventory.models
     import shop.orders.models
     import shop.payments.models
@@ -148,10 +163,12 @@ def register_blueprints(app: Flask) -> None:
 def register_domain_hooks(app: Flask) -> None:
     from shop.accounts import services as accounts_services
     from shop.orders import emails as order_emails
+    from shop.payments import services as payment_services
     from shop.search import hooks as search_hooks
 
     accounts_services.init_app(app)
     order_emails.init_app(app)
+    payment_services.init_app(app)
     search_hooks.init_app(app)
 
 

@@ -6,7 +6,7 @@ product or a point looks the same wherever it appears.
 from datetime import date, time
 from math import ceil
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -16,7 +16,9 @@ from shop.catalog.models import Product, ProductImage
 from shop.certification.models import Certificate
 from shop.core.admin_units import FORMER_DISTRICTS, province_name, ward_name
 from shop.core.images import rendition_path, rendition_widths
+from shop.core.pagination import MAX_PAGE
 from shop.core.text import render_markdown
+from shop.core.urls import public_url_for
 from shop.inventory.availability import LotStock, ProductAvailability
 from shop.producers.models import Producer, ProducerDocument, ProducerImage
 from shop.sales_points.models import PointPhoto, SalesPoint
@@ -27,7 +29,6 @@ from shop.web import json_error
 bp = Blueprint("api", __name__)
 
 CACHE_SECONDS = 60
-MAX_PAGE = 100_000
 LIST_IMAGE_WIDTH = 640
 
 
@@ -76,7 +77,8 @@ def page_parameters(problems: FilterProblems) -> tuple[int, int]:
         raw = request.args.get(name)
         if raw in (None, ""):
             values.append(default)
-        elif not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        # The length first: int() refuses a number of thousands of digits (a 500 otherwise).
+        elif not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high)) or not low <= int(raw) <= high:
             problems.add(name, _("%(name)s must be a whole number between %(low)s and %(high)s.",
                                  name=name, low=low, high=high))
             values.append(default)
@@ -94,7 +96,7 @@ def _locale() -> str:
 def _renditions(image: ProductImage | ProducerImage | PointPhoto) -> list[tuple[int, str]]:
     """(width, absolute URL) of each WebP rendition, narrowest first."""
     widths = rendition_widths(image.width, current_app.config["IMAGE_WIDTHS"])
-    return [(w, url_for("media", filename=rendition_path(image.stem, w, "webp"), _external=True))
+    return [(w, public_url_for("media", filename=rendition_path(image.stem, w, "webp")))
             for w in widths]
 
 
@@ -181,7 +183,7 @@ def product_json(product: Product, certificate: Certificate | None) -> dict:
         "locality_name": FORMER_DISTRICTS.get(product.producer.former_district or ""),
         "producer": producer_ref_json(product.producer),
         "certificate": certificate_json(certificate) if certificate else None,
-        "url": url_for("catalog.product_detail", slug=product.slug, _external=True),
+        "url": public_url_for("catalog.product_detail", slug=product.slug),
         "image": image_ref(product.cover),
     }
 
@@ -192,7 +194,7 @@ def point_json(point: SalesPoint) -> dict:
         "name": point.name,
         "tier": point.tier.value,
         "address": address_json(point),
-        "url": url_for("sales_points.point_detail", code=point.code, _external=True),
+        "url": public_url_for("sales_points.point_detail", code=point.code),
     }
 
 
@@ -223,7 +225,7 @@ def paginated_json(items: list, *, page: int, per_page: int, total: int) -> dict
 
 def product_ref_json(product: Product) -> dict:
     return {"slug": product.slug, "name": product.name,
-            "url": url_for("catalog.product_detail", slug=product.slug, _external=True)}
+            "url": public_url_for("catalog.product_detail", slug=product.slug)}
 
 
 def stock_band_json(row: ProductAvailability) -> dict:
@@ -293,7 +295,7 @@ def producer_json(producer: Producer, products: list[tuple[Product, Certificate]
         "documents": [document_json(document, day) for document in producer.documents],
         "logo": image_json(producer.logo) if producer.logo else None,
         "photos": [image_json(image) for image in producer.photos],
-        "url": url_for("producers.producer_detail", slug=producer.slug, _external=True),
+        "url": public_url_for("producers.producer_detail", slug=producer.slug),
         "products": [product_json(product, certificate) for product, certificate in products],
     }
 

@@ -9,13 +9,13 @@ from shop.catalog.groups import GROUPS, SUBGROUPS
 from shop.catalog.services import MAX_PRICE_VND
 from shop.certification.models import CertificateStatus, IssuingLevel
 from shop.core.admin_units import FORMER_DISTRICTS
+from shop.core.pagination import MAX_PAGE
 from shop.inventory.availability import Band
 from shop.producers.models import DocumentKind, LegalForm
 from shop.sales_points.models import PointTier
 from shop.search.filters import MAX_QUERY_LENGTH, SORTS
 
 API_VERSION = "1.0.0"
-MAX_PAGE = 100_000  # as in search.filters.parse_filters
 ERROR_CODES = ("invalid_parameter", "not_found", "unauthorized", "forbidden", "method_not_allowed", "bad_request",
                "rate_limited", "server_error")
 STOCK_DETAILS = ("bands", "exact")  # as in inventory.api_views.DETAILS

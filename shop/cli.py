@@ -17,6 +17,7 @@ from shop.accounts.services import create_api_token, create_user, get_user_by_em
 from shop.audit import certificate_alerts  # noqa: F401  (adds `flask certificates alerts` to the group)
 from shop.audit.cli import audit_cli
 from shop.audit.report_cli import report_command
+from shop.books.cli import books_cli  # also adds `flask inventory verify`, its older name
 from shop.certification.cli import certificates_cli
 from shop.core.errors import DomainError
 from shop.extensions import db
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(report_command)
+    app.cli.add_command(books_cli)
 
 
 @contextmanager

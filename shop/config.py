@@ -29,13 +29,26 @@ class DefaultConfig:
 
     # Login throttling (Flask-Limiter). Redis in production: RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379
     RATELIMIT_STORAGE_URI = "memory://"
-    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    # Set on every app: the limiter is one object, and without the key an app inherits the last app's choice.
+    RATELIMIT_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"           # per client address
+    LOGIN_ACCOUNT_RATE_LIMIT = "20 per minute;100 per hour"  # per email tried, from any address
+    CHECKOUT_RATE_LIMIT = "10 per minute;30 per hour"        # POST /checkout per client address
+    CHECKOUT_CONTACT_RATE_LIMIT = "5 per minute;20 per hour"  # POST /checkout per phone and per email typed
     RATELIMIT_HEADERS_ENABLED = True
+    # Server worker processes (gunicorn's WEB_CONCURRENCY): with more than one, memory:// counts per process.
+    WORKERS = 1
+    # Reverse proxies in front that set X-Forwarded-For/-Proto (0: none, the headers are ignored).
+    PROXY_HOPS = 0
 
     # werkzeug.security method; tests use a cheaper one.
     PASSWORD_HASH_METHOD = "scrypt"
     DEMO_PASSWORD = "ocop-demo"
+    DEMO_EMAIL_DOMAIN = "demo.ocop.vn"  # the demo accounts (seed/accounts.json): refused at login in production
 
+    # None: Secure in production (HTTPS only), not in development and tests (plain HTTP).
+    SESSION_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_SECURE: bool | None = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -61,6 +74,10 @@ class DefaultConfig:
     SHIPPING_FEES_VND: ClassVar[dict] = {"home": 20_000, "near": 35_000, "far": 50_000}
     FREE_SHIPPING_FROM_VND = 500_000
     ALCOHOL_ONLINE_SALES = True          # False: alcoholic products cannot be ordered online
+    # Holds one buyer (customer account, else phone or email) may have at once in orders not yet paid that still
+    # hold stock, so that nobody can empty a shelf with unpaid orders. 0 turns a cap off.
+    MAX_OPEN_ORDERS_PER_CONTACT = 3
+    MAX_HELD_UNITS_PER_PRODUCT = 20
 
     # Payments (Stripe; in development and tests the SDK talks to localstripe, see the Makefile).
     STRIPE_API_BASE = None          # e.g. http://127.0.0.1:8420 for localstripe
@@ -94,6 +111,14 @@ def load_environment(config: dict) -> None:
                 "MAIL_DEFAULT_SENDER", "MAIL_FOLDER", "PUBLIC_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD"):
         if env.get(key):
             config[key] = env[key]
+    for key in ("LOGIN_ACCOUNT_RATE_LIMIT", "CHECKOUT_RATE_LIMIT", "CHECKOUT_CONTACT_RATE_LIMIT"):
+        if env.get(key):
+            config[key] = env[key]
+    for key in ("PROXY_HOPS", "MAX_OPEN_ORDERS_PER_CONTACT", "MAX_HELD_UNITS_PER_PRODUCT"):
+        if env.get(key):
+            config[key] = int(env[key])
+    if env.get("WEB_CONCURRENCY"):  # gunicorn's own default for --workers
+        config["WORKERS"] = int(env["WEB_CONCURRENCY"])
     if env.get("MAIL_PORT"):
         config["MAIL_PORT"] = int(env["MAIL_PORT"])
     if env.get("MAIL_USE_TLS"):
@@ -121,3 +146,32 @@ def ensure_secret_key(config: dict, instance_path: str) -> None:
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+# Public values shipped for development (localstripe, the local address): never acceptable in production.
+UNSAFE_IN_PRODUCTION = {
+    "STRIPE_WEBHOOK_SECRET": ("whsec_localstripe", "anyone could forge Stripe events with this public secret"),
+    "STRIPE_SECRET_KEY": ("sk_test_localstripe", "the localstripe test key cannot take real payments"),
+    "PUBLIC_URL": ("http://127.0.0.1:5000", "links in emails would point at the local machine"),
+}
+
+
+def apply_production_rules(config: dict) -> None:
+    """Secure cookies in production (unless set explicitly); refuse to start with an unsafe default, naming each
+    setting to change."""
+    production = config.get("SHOP_ENV") == "production"
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if config.get(key) is None:
+            config[key] = production
+    if not production:
+        return
+    problems = [f"{key} is still the development value {default!r} ({why})"
+                for key, (default, why) in UNSAFE_IN_PRODUCTION.items() if config.get(key) == default]
+    if (config.get("RATELIMIT_ENABLED", True) and config.get("RATELIMIT_STORAGE_URI", "memory://") == "memory://"
+            and int(config.get("WORKERS") or 1) > 1):
+        problems.append(f"RATELIMIT_STORAGE_URI must be a shared store such as redis://127.0.0.1:6379 with "
+                        f"{config['WORKERS']} workers (WEB_CONCURRENCY): memory:// counts per process")
+    if config.get("DEMO_ACCOUNTS_ALLOWED", False):
+        problems.append("DEMO_ACCOUNTS_ALLOWED cannot be enabled")
+    if problems:
+        raise RuntimeError("Refusing to start with SHOP_ENV=production: " + "; ".join(problems) + ".")

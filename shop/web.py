@@ -28,12 +28,14 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from shop.core.admin_units import former_district_name, short_address
 from shop.core.clock import format_date, format_datetime, today
-from shop.core.errors import DomainError
+from shop.core.errors import DomainError, StaleRead
 from shop.core.images import IMAGE_SUBDIR, rendition_path, rendition_widths
 from shop.core.money import format_vnd
+from shop.core.pagination import MAX_PAGE
 from shop.core.text import render_markdown
 from shop.extensions import db
 
@@ -121,6 +123,38 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def page_arg(name: str = "page") -> int:
+    """The page number a list was asked for (?page=): missing, not a number or below 1 is page 1, a huge number is
+    MAX_PAGE (the query then shows its last page, core.pagination.clamp_page). Never raises: a tampered URL is no
+    500."""
+    raw = request.args.get(name, "")
+    if not (raw.isascii() and raw.isdigit()):
+        return 1
+    if len(raw) > len(str(MAX_PAGE)):  # int() of thousands of digits is slow, then refused
+        return MAX_PAGE
+    return min(max(1, int(raw)), MAX_PAGE)
+
+
+MAX_ID = 2**63 - 1  # the largest integer a database column holds: SQLite refuses to even compare a larger one
+
+
+def id_arg(name: str) -> int | None:
+    """An id given in the query string (?set=, ?level=): None when missing, not a number or too large for any
+    column (a tampered URL is then treated as no choice, never a 500)."""
+    raw = request.args.get(name, "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ID)) or int(raw) > MAX_ID:
+        return None
+    return int(raw)
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in URLs: a number larger than any id is an unknown page (404), not a database overflow (500).
+    Registered by create_app before the routes."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def safe_local_path(target: str | None, default: str = "/") -> str:
     """Only a path on this site: browsers drop tabs and newlines and read "\\" as "/", so "/\t/evil.example"
     or "/\\evil.example" would leave the site."""
@@ -140,22 +174,92 @@ def set_language(code: str):
 
 # --- forms -----------------------------------------------------------------------------------------------
 
+def again_if_stale(action):
+    """Run `action()`; if it lost a race on a row it had read (StaleRead), roll back and run it once more on fresh
+    data: it then succeeds if it still applies, or is refused the way a fresh page would be."""
+    try:
+        return action()
+    except StaleRead:
+        db.session.rollback()  # expires what was read: the second run reads the winner's result
+        return action()
+
+
+def _show_on_field(form, message: str, field_name: str | None, default_field: str) -> None:
+    field = getattr(form, field_name or "", None) or getattr(form, default_field)
+    field.errors = [*field.errors, message]
+
+
 def submit_form(form, action, *, success: str, default_field: str) -> bool:
     """The write view's whole protocol: validate the posted form, run `action()` (one service call), commit
     and flash `success`. A DomainError rolls back and shows its message on the field it names. True when the
     change was made (the view then redirects)."""
     if not form.validate_on_submit():
         return False
+    done, _result = _commit_or_show(form, action, success=success, default_field=default_field)
+    return done
+
+
+def _commit_or_show(form, action, *, success: str, default_field: str) -> tuple[bool, object]:
+    """(True, what `action()` returned) once committed and `success` flashed; (False, None) after a refusal,
+    rolled back and shown on the field it names."""
     try:
-        action()
+        result = again_if_stale(action)
     except DomainError as error:
         db.session.rollback()
-        field = getattr(form, error.field or "", None) or getattr(form, default_field)
-        field.errors = [*field.errors, error.message]
-        return False
+        _show_on_field(form, error.message, error.field, default_field)
+        return False, None
     db.session.commit()
     flash(success, "success")
-    return True
+    return True, result
+
+
+class _AlreadyDone(Exception):
+    """Control flow inside submit_creating_form: the same form was already submitted; its result is at `url`."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.url = url
+
+
+def submit_creating_form(form, kind: str, create, url_of, *, success: str, default_field: str,
+                         redirect_code: int = 302):
+    """`submit_form` for a form that creates something (an order, a sale, a receipt…) and carries a one-time key
+    (core.forms.OnceKeyForm): the key is recorded with the result in the same transaction, and a second post with
+    the same key — a double click, a retry — is sent to the first result's page, creating nothing. Returns the
+    redirect to show, or None when the form is to be shown again with its messages."""
+    from shop.core import once
+
+    key = form.posted_once_key()
+
+    def already_done(earlier: str):
+        db.session.rollback()
+        flash(_("This was already done: here is the result of the first submission."), "info")
+        return redirect(earlier or request.path, redirect_code)
+
+    # Before validating: the first submission may have changed what the form is checked against (the units left
+    # to refund), and the repeat must still land on its result.
+    if key is not None and once.is_key(key) and (earlier := once.result_of(kind, key)) is not None:
+        return already_done(earlier)
+    if not form.validate_on_submit():
+        return None
+    if key is not None and not once.is_key(key):
+        _show_on_field(form, _("The form is damaged. Please reload the page and try again."), None, default_field)
+        return None
+
+    def attempt() -> str:
+        earlier = once.begin(kind, key) if key else None
+        if earlier is not None:
+            raise _AlreadyDone(earlier)
+        url = url_of(create())
+        if key:
+            once.finish(kind, key, url)
+        return url
+
+    try:
+        done, url = _commit_or_show(form, attempt, success=success, default_field=default_field)
+    except _AlreadyDone as repeat:
+        return already_done(repeat.url)
+    return redirect(url, redirect_code) if done else None
 
 
 def form_status() -> int:

@@ -36,6 +36,12 @@ def compiled_catalogues():
     compile_catalogues()
 
 
+# What a production app needs besides SHOP_ENV (shop.config.apply_production_rules refuses the development
+# defaults): make_app(**PRODUCTION).
+PRODUCTION = {"SHOP_ENV": "production", "STRIPE_SECRET_KEY": "sk_live_for_tests",
+              "STRIPE_WEBHOOK_SECRET": "whsec_for_tests", "PUBLIC_URL": "https://ocop.example.vn"}
+
+
 def _base_config(tmp_path) -> dict:
     return {
         "TESTING": True,

@@ -14,7 +14,10 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-GUNICORN_APP = "shop:create_app({'RATELIMIT_ENABLED': False, 'SEARCH_ENABLED': False})"
+# Login and checkout throttling off and no hold caps: every test session comes from 127.0.0.1, and the concurrency
+# tests' guests share one contact.
+GUNICORN_APP = ("shop:create_app({'RATELIMIT_ENABLED': False, 'SEARCH_ENABLED': False, "
+                "'MAX_OPEN_ORDERS_PER_CONTACT': 0, 'MAX_HELD_UNITS_PER_PRODUCT': 0})")
 
 
 def free_port() -> int:

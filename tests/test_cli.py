@@ -8,6 +8,7 @@ from shop.extensions import db
 from shop.producers.queries import producer_of
 from shop.sales_points.models import SalesPoint
 from shop.sales_points.queries import managed_by
+from tests.conftest import PRODUCTION
 from tests.factories import make_point, make_producer
 
 
@@ -142,7 +143,7 @@ def test_seed_demo_loads_once_and_prints_the_accounts(app, runner):
 
 
 def test_seed_demo_is_refused_in_production(make_app):
-    app = make_app(SHOP_ENV="production")
+    app = make_app(**PRODUCTION)
     result = app.test_cli_runner().invoke(args=["seed", "demo"])
     assert result.exit_code == 1
     assert "SHOP_ENV=production" in result.stderr

@@ -10,6 +10,7 @@ from dotenv import dotenv_values
 from shop import create_app
 from shop.config import normalise_database_url
 from shop.extensions import db
+from tests.conftest import PRODUCTION
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "SHOP_ENV", "UPLOAD_DIR", "SEARCH_INDEX_DIR", "RATELIMIT_STORAGE_URI")
@@ -89,7 +90,7 @@ def test_production_refuses_to_start_without_a_secret_key(instance, monkeypatch)
         create_app()
     assert not (instance / "secret_key").exists(), "production must never fall back to a generated key"
     monkeypatch.setenv("SECRET_KEY", "a-real-production-secret")
-    assert create_app().config["SHOP_ENV"] == "production"
+    assert create_app(PRODUCTION).config["SHOP_ENV"] == "production"
 
 
 def test_flaskenv_points_flask_at_the_app_factory(instance, tmp_path):

@@ -44,6 +44,7 @@ from shop.seeding import (
     seed_demo,
     seed_scale,
 )
+from tests.conftest import PRODUCTION
 
 DEMO_EMAILS = {
     "admin@demo.ocop.vn": Role.ADMIN, "officer@demo.ocop.vn": Role.TRADE_OFFICER,
@@ -185,7 +186,7 @@ def test_demo_pictures_are_generated_and_stored(app_ctx):
 
 
 def test_production_config_refuses_demo_data(make_app):
-    app = make_app(SHOP_ENV="production")
+    app = make_app(**PRODUCTION)
     with app.app_context():
         with pytest.raises(DemoRefused, match="SHOP_ENV=production"):
             seed_demo(images=False)

@@ -22,6 +22,11 @@ class InvalidCredentials(DomainError):
     status = 401
 
 
+class DemoAccountRefused(DomainError):
+    code = "demo_account"
+    status = 403
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
@@ -30,7 +35,7 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(user_id))
-        return user if user and user.is_active else None
+        return user if user and user.is_active and not demo_refused(user.email) else None
 
     @login_manager.request_loader
     def load_user_from_token(req) -> User | None:
@@ -43,6 +48,14 @@ def init_app(app: Flask) -> None:
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
+
+
+def demo_refused(email: str | None) -> bool:
+    """A demo account (its password is published) in production: never logged in, even if a database seeded
+    for a demonstration was carried over."""
+    domain = current_app.config["DEMO_EMAIL_DOMAIN"]
+    return (current_app.config["SHOP_ENV"] == "production" and bool(domain)
+            and normalise_email(email or "").endswith("@" + domain.lower()))
 
 
 def hash_password(password: str) -> str:
@@ -84,6 +97,9 @@ _DUMMY_HASH: dict[str, str] = {}
 
 def authenticate(email: str, password: str) -> User:
     """The same error for an unknown email, a wrong password and a disabled account."""
+    if demo_refused(email):  # the demo domain is public: saying so tells nothing about real accounts
+        raise DemoAccountRefused(str(_l("Demo accounts cannot log in on the live site. Use your own account.")),
+                                 field="email")
     user = get_user_by_email(email)
     method = current_app.config["PASSWORD_HASH_METHOD"]
     if user is None:
@@ -138,7 +154,7 @@ def user_for_api_token(secret: str) -> User | None:
     if token is None:
         return None
     user = db.session.get(User, token.user_id)
-    return user if user and user.is_active else None
+    return user if user and user.is_active and not demo_refused(user.email) else None
 
 
 def revoke_api_token(token: ApiToken, actor: User | None = None) -> None:

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from shop.accounts import services
 from shop.accounts.forms import LoginForm, RegisterForm
 from shop.core.errors import DomainError
+from shop.core.text import nfc
 from shop.extensions import db, limiter
 from shop.web import safe_local_path
 
@@ -15,12 +16,23 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _posted_account() -> str:
+    """The limiter's key for the account tried: many addresses guessing one password share it (an empty field
+    counts per address)."""
+    return "login-account:" + ((nfc(request.form.get("email")) or "").lower() or f"none@{request.remote_addr}")
+
+
 def _safe_next(target: str | None) -> str:
     return safe_local_path(target, url_for("catalog.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_posted_account, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -30,7 +42,7 @@ def login():
             user = services.authenticate(form.email.data, form.password.data)
         except DomainError as error:
             db.session.rollback()
-            form.password.errors.append(error.message)
+            (getattr(form, error.field or "", None) or form.password).errors.append(error.message)
         else:
             db.session.commit()
             login_user(user, remember=form.remember.data)

@@ -29,7 +29,7 @@ from shop.audit.audit_forms import (
 from shop.audit.models import AuditStatus, Verdict
 from shop.core.errors import DomainError
 from shop.extensions import db
-from shop.web import form_status, submit_form
+from shop.web import form_status, id_arg, submit_form
 
 bp = Blueprint("audits", __name__)
 bp.before_request(area_guard(Role.TRADE_OFFICER))
@@ -73,7 +73,7 @@ def audit_list():
     status = _choice(AuditStatus, request.args.get("status"))
     verdict = _choice(Verdict, request.args.get("verdict"))
     point_code = (request.args.get("point") or "").strip()[:40]
-    set_id = request.args.get("set", type=int)
+    set_id = id_arg("set")
     all_points = queries.points()
     point = next((p for p in all_points if p.code == point_code), None)
     criteria_set = queries.criteria_set_by_id(set_id) if set_id else None

@@ -9,7 +9,6 @@ else the site's default). Messages go out after the commit (MAIL_FOLDER: written
 import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from urllib.parse import urlsplit
 
 import click
 import sqlalchemy as sa
@@ -25,6 +24,7 @@ from shop.certification.cli import certificates_cli
 from shop.certification.models import Certificate
 from shop.core.clock import today
 from shop.core.database import after_commit
+from shop.core.urls import public_url_for
 from shop.extensions import db
 from shop.inventory.models import StockLevel
 from shop.orders.emails import deliver
@@ -165,13 +165,10 @@ def compose(user: User, kind: str, items: list[Due], day: date) -> Message:
 
 def _registry_link() -> str | None:
     """The expiring list on the site's public address (PUBLIC_URL), never on a request's Host header."""
-    public = current_app.config.get("PUBLIC_URL")
-    if not public:
+    if not current_app.config.get("PUBLIC_URL"):
         return None
-    parts = urlsplit(public)
-    urls = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https")
     try:
-        return urls.build("certificates.expiring", force_external=True)
+        return public_url_for("certificates.expiring")
     except Exception:  # noqa: BLE001 - the registry pages are not registered (an app without them)
         return None
 

@@ -1,7 +1,6 @@
 """The periodic report as an XLSX workbook: a cover sheet (period, generation time, list of tables), then one
 sheet per table with a bold header row, real numbers and dates, VND and date number formats and a bold
 totals row."""
-import io
 import re
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +10,7 @@ from openpyxl.utils import get_column_letter
 
 from shop.audit.reports import DATE, INT, VND, Report, Table
 from shop.core.clock import format_datetime
+from shop.core.tabular import workbook_bytes
 
 VND_FORMAT = '#,##0 "₫"'
 INT_FORMAT = "#,##0"
@@ -86,6 +86,4 @@ def build_xlsx(report: Report) -> bytes:
     cover.column_dimensions["A"].width = 34
     cover.column_dimensions["B"].width = 70
     cover.column_dimensions["C"].width = 14
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)  # names of points and products are text, never formulas

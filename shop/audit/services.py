@@ -27,6 +27,7 @@ from shop.core import audit_trail
 from shop.core.clock import today
 from shop.core.errors import Conflict, DomainError
 from shop.core.models import utcnow
+from shop.core.state import compare_and_set
 from shop.core.text import nfc
 from shop.extensions import db
 
@@ -83,10 +84,14 @@ def _apply_checks(audit: Audit, found: Mapping) -> None:
 
 # ------------------------------------------------------------------------------------------------- guards
 
+def _concluded() -> Conflict:
+    return Conflict(str(_l("This audit is concluded and cannot be changed. Start a re-audit to correct it.")),
+                    code="audit_concluded")
+
+
 def _refuse_concluded(audit: Audit) -> None:
     if audit.status == AuditStatus.CONCLUDED:
-        raise Conflict(str(_l("This audit is concluded and cannot be changed. Start a re-audit to correct it.")),
-                       code="audit_concluded")
+        raise _concluded()
 
 
 def _in_progress(point_id: int, set_id: int) -> Audit | None:
@@ -222,13 +227,15 @@ def missing_outcomes(audit: Audit) -> list[str]:
 def submit(audit: Audit, actor) -> Audit:
     """Draft → submitted, once every binding criterion has an outcome (advisory ones may stay open)."""
     _refuse_concluded(audit)
+    not_draft = Conflict(str(_l("This audit is already submitted.")), code="audit_not_draft")
     if audit.status != AuditStatus.DRAFT:
-        raise Conflict(str(_l("This audit is already submitted.")), code="audit_not_draft")
+        raise not_draft
     missing = missing_outcomes(audit)
     if missing:
         raise DomainError(str(_l("Record an outcome for every binding criterion first. Missing: %(codes)s.",
                                  codes=", ".join(missing))), field="outcome", code="missing_outcomes")
-    audit.status, audit.submitted_at = AuditStatus.SUBMITTED, utcnow()
+    compare_and_set(audit, not_draft, expected={"status": AuditStatus.DRAFT}, status=AuditStatus.SUBMITTED,
+                    submitted_at=utcnow())
     db.session.flush()
     audit_trail.record("audit.submitted", audit, actor=actor)
     return audit
@@ -238,8 +245,10 @@ def conclude(audit: Audit, verdict, summary: str | None, actor) -> Audit:
     """Submitted → concluded with a verdict. "Meets" is refused while a binding criterion failed; "meets with
     conditions" needs at least one open finding with a deadline (the conditions)."""
     _refuse_concluded(audit)
+    not_submitted = Conflict(str(_l("Submit the audit before concluding it.")), field="verdict",
+                             code="audit_not_submitted")
     if audit.status != AuditStatus.SUBMITTED:
-        raise Conflict(str(_l("Submit the audit before concluding it.")), field="verdict", code="audit_not_submitted")
+        raise not_submitted
     if not verdict:
         raise DomainError(str(_l("Choose a verdict.")), field="verdict", code="verdict_required")
     try:
@@ -259,8 +268,10 @@ def conclude(audit: Audit, verdict, summary: str | None, actor) -> Audit:
         raise DomainError(str(_l("Meeting with conditions needs at least one open finding with a deadline: "
                                  "add the conditions as findings first.")), field="verdict",
                           code="conditions_required")
-    audit.verdict, audit.summary = verdict, nfc((summary or "").strip()) or None
-    audit.status, audit.concluded_at, audit.concluded_by_id = AuditStatus.CONCLUDED, utcnow(), actor.id
+    # The loser of two conclusions at once is told what a stale page would be told: it is concluded.
+    compare_and_set(audit, _concluded(), expected={"status": AuditStatus.SUBMITTED}, status=AuditStatus.CONCLUDED,
+                    verdict=verdict, summary=nfc((summary or "").strip()) or None, concluded_at=utcnow(),
+                    concluded_by_id=actor.id)
     db.session.flush()
     audit_trail.record("audit.concluded", audit, actor=actor, verdict=verdict.value, failed=failed)
     return audit

@@ -24,7 +24,16 @@ from shop.certification.services import record_certificate
 from shop.core import admin_units
 from shop.core.clock import today
 from shop.core.errors import DomainError
-from shop.core.tabular import EXTENSIONS, MAX_FILE_BYTES, Cell, parse_day, read_rows, refuse  # noqa: F401
+from shop.core.tabular import (  # noqa: F401
+    EXTENSIONS,
+    MAX_FILE_BYTES,
+    Cell,
+    parse_day,
+    read_rows,
+    refuse,
+    safe_cell,
+    workbook_bytes,
+)
 from shop.core.text import fold
 from shop.extensions import db
 from shop.producers.models import LegalForm, Producer
@@ -137,7 +146,7 @@ def template_csv() -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers)
-    writer.writerows(["" if value is None else value for value in row] for row in rows)
+    writer.writerows(["" if value is None else safe_cell(value) for value in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM: Excel reads Vietnamese correctly
 
 
@@ -164,9 +173,7 @@ def template_xlsx() -> bytes:
             cell.data_type = "s"
     for index, header in enumerate(headers):
         sheet.column_dimensions[chr(ord("A") + index)].width = max(len(header), 12) + 4
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 # ------------------------------------------------------------------------------------------------ values

@@ -40,7 +40,7 @@ from shop.certification.registry_forms import (
 from shop.core.clock import today
 from shop.core.errors import DomainError
 from shop.extensions import db
-from shop.web import form_status, submit_form
+from shop.web import form_status, page_arg, submit_form
 
 bp = Blueprint("certificates", __name__)
 bp.before_request(area_guard(Role.TRADE_OFFICER))
@@ -76,8 +76,10 @@ def registry():
     stars = _int_arg("stars", 1, 5)
     year = _int_arg("year", 1990, 2100)
     search = (request.args.get("q") or "").strip()[:100]
-    page = db.paginate(queries.registry_query(day, status=status, stars=stars, level=level, year=year,
-                                              search=search), per_page=PER_PAGE, error_out=False)
+    query = queries.registry_query(day, status=status, stars=stars, level=level, year=year, search=search)
+    page = db.paginate(query, page=page_arg(), per_page=PER_PAGE, error_out=False)
+    if page.page > max(1, page.pages):  # past the end (a tampered or stale link): the last page
+        page = db.paginate(query, page=max(1, page.pages), per_page=PER_PAGE, error_out=False)
     return render_template("certification/registry/list.html", page=page, day=day, status=status, level=level,
                            stars=stars, year=year, search=search, years=queries.registry_years(),
                            statuses=queries.REGISTRY_STATUSES, levels=list(IssuingLevel))

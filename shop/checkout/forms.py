@@ -5,7 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
-from shop.core.forms import LongSelect
+from shop.core.forms import LongSelect, OnceKeyForm, at_most
+from shop.orders.models import Order
 
 
 def optional_int(value):
@@ -38,17 +39,26 @@ def choices(labels) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
-class CheckoutForm(FlaskForm):
-    name = StringField(_l("Full name"), render_kw={"autocomplete": "name"})
-    phone = StringField(_l("Phone number"), render_kw={"autocomplete": "tel", "type": "tel"})
-    email = StringField(_l("Email"), render_kw={"autocomplete": "email", "type": "email"})
+def _length(column: str) -> int:
+    return Order.__table__.c[column].type.length
+
+
+class CheckoutForm(OnceKeyForm, FlaskForm):
+    # The lengths of the order's columns: a longer text is a form message, not a database error.
+    name = StringField(_l("Full name"), validators=[at_most(_length("contact_name"))],
+                       render_kw={"autocomplete": "name"})
+    phone = StringField(_l("Phone number"), validators=[at_most(_length("phone"))],
+                        render_kw={"autocomplete": "tel", "type": "tel"})
+    email = StringField(_l("Email"), validators=[at_most(_length("email"))],
+                        render_kw={"autocomplete": "email", "type": "email"})
     fulfilment = RadioField(_l("How do you want to receive the order?"), choices=choices(FULFILMENT_LABELS),
                             default="pickup", validate_choice=False)
     pickup_point = RadioField(_l("Sales point"), choices=[], validate_choice=False)
     province_code = SelectField(_l("Province or city"), coerce=optional_int, validate_choice=False,
                                 widget=LongSelect())
     ward_code = SelectField(_l("Commune or ward"), coerce=optional_int, validate_choice=False, widget=LongSelect())
-    street = StringField(_l("House number and street"), render_kw={"autocomplete": "street-address"})
+    street = StringField(_l("House number and street"), validators=[at_most(_length("street"))],
+                         render_kw={"autocomplete": "street-address"})
     payment_method = RadioField(_l("Payment"), choices=choices(PAYMENT_LABELS), validate_choice=False)
     age_confirmed = BooleanField(_l("I confirm that I am 18 or over."))
     # Without JavaScript, choosing another province needs a round trip to list its communes.

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from shop.catalog.models import Product
+from shop.checkout.limits import check_hold_caps
 from shop.checkout.models import CartLine
 from shop.checkout.queries import (  # noqa: F401 (re-exported: the checkout's reads, beside its use cases)
     CartProduct,
@@ -373,6 +374,7 @@ def place_order(lines: Mapping, *, fulfilment: str, payment_method: str, contact
         if fulfilment == Fulfilment.PICKUP and error.code == "insufficient_stock":
             raise _point_lacks_lines(point) from error  # the buyer chose the point: say so, and offer another
         raise
+    check_hold_caps(contact, customer=customer, config=config)  # the new order counts; before any payment starts
     if customer is not None:
         clear_stored_cart(customer)
     if payment_method == OrderPaymentMethod.CARD:

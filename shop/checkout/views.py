@@ -11,10 +11,10 @@ from flask_login import current_user, user_logged_in
 from shop.catalog.models import Product
 from shop.checkout import services
 from shop.checkout.forms import CartLineForm, CartRemoveForm, CheckoutForm, choices
-from shop.core import admin_units
+from shop.core import admin_units, once
 from shop.core.clock import today
 from shop.core.errors import DomainError
-from shop.extensions import db
+from shop.extensions import db, limiter
 from shop.orders.models import OrderPaymentMethod
 from shop.orders.services import Address, Contact
 from shop.web import live_renderer
@@ -208,17 +208,62 @@ def _order_url(order) -> str:
     return f"/orders/{order.number}{page}?{urlencode({'key': order.access_key})}"
 
 
+def _checkout_limit() -> str:
+    return current_app.config["CHECKOUT_RATE_LIMIT"]
+
+
+def _contact_limit() -> str:
+    return current_app.config["CHECKOUT_CONTACT_RATE_LIMIT"]
+
+
+def _posted_phone() -> str:
+    """Limiter key: the phone typed, normalised, so that "0912 345 678" and "+84912345678" count together. An empty
+    field counts per address: one bucket for everyone's empty field would throttle them all together."""
+    raw = (request.form.get("phone") or "").strip()
+    try:
+        return "checkout-phone:" + services.normalise_phone(raw)
+    except DomainError:
+        return "checkout-phone:" + (raw or f"none@{request.remote_addr}")
+
+
+def _posted_email() -> str:
+    email = (request.form.get("email") or "").strip().lower()
+    return "checkout-email:" + (email or f"none@{request.remote_addr}")
+
+
+def _refreshing() -> bool:
+    """Listing another province's communes (the no-JavaScript round trip) places nothing: not counted."""
+    return bool(request.form.get("refresh"))
+
+
 @bp.route("/checkout", methods=["GET", "POST"])
+@limiter.limit(_checkout_limit, methods=["POST"], exempt_when=_refreshing)
+@limiter.limit(_contact_limit, key_func=_posted_phone, methods=["POST"], exempt_when=_refreshing)
+@limiter.limit(_contact_limit, key_func=_posted_email, methods=["POST"], exempt_when=_refreshing)
 def checkout():
     form, errors = CheckoutForm(), []
     _prefill(form)
     if request.method == "GET" and not current_cart():
         flash(_("Your cart is empty."), "info")
         return redirect(url_for(".cart"))
+    key = form.posted_once_key()
+    if request.method == "POST" and key and once.is_key(key) and (earlier := once.result_of("checkout", key)):
+        session.pop(CART_KEY, None)
+        return redirect(earlier, 303)  # the same form again (a double click, a retry): the first order
     if form.validate_on_submit() and not form.refresh.data:
         cart = current_cart()
         try:
+            if key is not None and not once.is_key(key):
+                raise DomainError(_("The form is damaged. Please reload the page and try again."), code="bad_key")
+            # A second post of the same form (a double click, a retry) shows the first order; it places nothing.
+            earlier = once.begin("checkout", key) if key else None
+            if earlier is not None:
+                db.session.rollback()
+                session.pop(CART_KEY, None)
+                return redirect(earlier or url_for(".cart"), 303)
             order = _place(form, cart)
+            if key:
+                once.finish("checkout", key, _order_url(order))
         except DomainError as error:
             db.session.rollback()
             _show_refusal(form, error, errors)

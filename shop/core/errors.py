@@ -28,3 +28,11 @@ class NotAllowed(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     status = 409
+
+
+class StaleRead(Conflict):
+    """The row changed between this request's read and its compare-and-set (another request won the race). The
+    views run the action once more on fresh data, so the loser gets the answer a fresh page would get: done, if it
+    still applies, or the refusal its new state calls for."""
+
+    code = "changed_meanwhile"

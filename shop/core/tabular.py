@@ -1,4 +1,5 @@
-"""Reading uploaded spreadsheets (CSV in UTF-8, XLSX) into plain rows of cleaned cells, for every importer.
+"""Reading uploaded spreadsheets (CSV in UTF-8, XLSX) into plain rows of cleaned cells, for every importer, and
+the one rule of every exporter: no cell is ever a formula.
 
 Cells come back as text in NFC without surrounding spaces (empty as None), numbers as numbers and XLSX dates as
 `date`. Refusals are DomainErrors on the field "file" with a stable code; each importer then finds its header
@@ -24,6 +25,31 @@ DELIMITERS = (",", ";", "\t")
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
 
 Cell = str | int | float | date | None
+
+# Text starting so is run as a formula by spreadsheet programs ("CSV injection"): a point or product named
+# "=HYPERLINK(…)" must stay a name in the department's or the manager's Excel.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A value for a CSV cell: text that would run as a formula gets a leading apostrophe (OWASP's advice; Excel
+    and LibreOffice then show it as text). Other values are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def workbook_bytes(workbook) -> bytes:
+    """The XLSX file of an openpyxl workbook, every text cell written as text: openpyxl makes a string starting
+    with "=" a formula, and our exports never hold one. Every XLSX writer saves through here."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def refuse(message, code: str) -> DomainError:

@@ -9,7 +9,7 @@ from wtforms import BooleanField, Field, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from shop.core.forms import WholeNumberField, at_most, required
+from shop.core.forms import MAX_QUANTITY, OnceKeyForm, WholeNumberField, at_most, required
 from shop.inventory.models import PaymentMethod
 
 PAYMENT_LABELS = {PaymentMethod.CASH: _l("Cash"), PaymentMethod.CARD: _l("Card"),
@@ -30,7 +30,11 @@ def gtin_is_valid(gtin: str) -> bool:
 
 def whole_number(text) -> int | None:
     text = (text or "").strip()
-    return int(text) if text.isdigit() else None  # isdigit: no sign, no dot, no "1e3"
+    # ASCII digits only: no sign, no dot, no "1e3", no "²" (isdigit alone accepts it, then int() fails); at most
+    # MAX_QUANTITY's digits, so a pasted 10**30 is a form message, not a 500.
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_QUANTITY)):
+        return None
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -82,19 +86,19 @@ class SaleLinesField(MessagesField):
             product_id, quantity = whole_number(line.product_id), whole_number(line.quantity)
             if not product_id:
                 raise ValidationError(_l("A line names no known product. Scan or search it again."))
-            if not quantity:
-                raise ValidationError(_l("The quantity must be a whole number greater than zero."))
+            if not quantity or quantity > MAX_QUANTITY:
+                raise ValidationError(_l("Enter a whole number from %(min)s to %(max)s.", min=1, max=MAX_QUANTITY))
             lines.append((product_id, quantity))
         self.data = lines
 
 
-class CounterSaleForm(FlaskForm):
+class CounterSaleForm(OnceKeyForm, FlaskForm):
     lines = SaleLinesField(_l("Lines of the sale"))
     payment_method = RadioField(_l("Payment"), choices=[SelectChoice(m.value, label) for m, label in PAYMENT_LABELS.items()],
                                 default=PaymentMethod.CASH.value, validators=[required()])
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(OnceKeyForm, FlaskForm):
     """Built per sale by return_form_for: one quantity field per line of the receipt, named line_<id>."""
 
     lines = MessagesField(_l("Returned goods"))

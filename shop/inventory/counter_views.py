@@ -6,7 +6,7 @@ it faster: it asks `lookup` and adds lines in place."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -27,7 +27,7 @@ from shop.inventory.counter_forms import (
 )
 from shop.sales_points.access import can_change, point_area_guard, point_from_url
 from shop.sales_points.queries import users_by_ids
-from shop.web import form_status, json_error, submit_form
+from shop.web import form_status, json_error, submit_creating_form
 
 bp = Blueprint("counter_point_manage", __name__)
 bp.before_request(point_area_guard)
@@ -167,10 +167,12 @@ def counter(code: str):
     point = point_from_url(code)
     form = CounterSaleForm()
     if request.method == "POST":
-        made = []
-        if submit_form(form, lambda: made.append(_sell(point, form)), success=_("The sale is recorded."),
-                       default_field="lines"):
-            return redirect(url_for(".sale_receipt", code=point.code, number=made[0].number), code=303)
+        done = submit_creating_form(
+            form, "counter_sale", lambda: _sell(point, form),
+            lambda sale: url_for(".sale_receipt", code=point.code, number=sale.number),
+            success=_("The sale is recorded."), default_field="lines", redirect_code=303)
+        if done:
+            return done
         rows, search, lines = _line_rows(point, form.lines.raw), None, merged_lines(form.lines.raw)
     else:
         lines, search = _counter_get(point)
@@ -220,14 +222,19 @@ def return_new(code: str, number: str):
     point = point_from_url(code)
     sale = _sale(point, number)
     form = return_form_for(sale)
-    made = []
-    if submit_form(form, lambda: made.append(services.return_counter_sale(
-            sale, form.quantities(), reason=form.reason.data, restock=form.restock.data, actor=current_user)),
-            success=_("The return is recorded."), default_field="lines"):
-        refund = made[0]
-        flash(_("Refund to the customer: %(amount)s (%(method)s).", amount=format_vnd(refund.refund_vnd),
-                method=PAYMENT_LABELS[refund.payment_method]), "info")
-        return redirect(url_for(".sale_receipt", code=point.code, number=sale.number), code=303)
+
+    def record_return():
+        made = services.return_counter_sale(sale, form.quantities(), reason=form.reason.data,
+                                            restock=form.restock.data, actor=current_user)
+        flash(_("Refund to the customer: %(amount)s (%(method)s).", amount=format_vnd(made.refund_vnd),
+                method=PAYMENT_LABELS[made.payment_method]), "info")
+        return made
+
+    done = submit_creating_form(form, "counter_return", record_return,
+                                lambda _made: url_for(".sale_receipt", code=point.code, number=sale.number),
+                                success=_("The return is recorded."), default_field="lines", redirect_code=303)
+    if done:
+        return done
     return render_template("inventory/counter/return_form.html", point=point, sale=sale, form=form), form_status()
 
 

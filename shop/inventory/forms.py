@@ -9,7 +9,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import html_params
 
-from shop.core.forms import REQUIRED, WholeNumberField, at_most, required
+from shop.core.forms import (
+    MAX_QUANTITY,
+    REQUIRED,
+    OnceKeyForm,
+    WholeNumberField,
+    at_most,
+    quantity_range,
+    required,
+    within,
+)
 from shop.inventory.models import AdjustmentReason, MovementKind, TransferStatus
 from shop.sales_points.forms import LocalDateField
 
@@ -58,10 +67,13 @@ def not_zero(form, field):
         raise ValidationError(_l("The change must be a whole number other than zero."))
 
 
-def whole_number(label, *, low: int | None = None, message=None, optional: bool = False) -> WholeNumberField:
+def whole_number(label, *, low: int | None = None, message=None, optional: bool = False,
+                 bounds=None) -> WholeNumberField:
     checks = [Optional() if optional else InputRequired(REQUIRED)]
     if low is not None:
         checks.append(at_least(low, message))
+    if bounds is not None:
+        checks.append(bounds)
     return WholeNumberField(label, validators=checks)
 
 
@@ -133,12 +145,12 @@ class FormProblems:
         self.errors: list[str] = []
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(OnceKeyForm, FlaskForm):
     product = IdSelectField(_l("Product"), validators=[InputRequired(REQUIRED)])
     lot_code = StringField(_l("Lot code"), validators=[required(), at_most(60)])
     production_date = LocalDateField(_l("Production date"), validators=[InputRequired(REQUIRED)])
     expiry_date = LocalDateField(_l("Expiry date"), validators=[Optional()])
-    quantity = whole_number(_l("Quantity"), low=1, message=POSITIVE)
+    quantity = whole_number(_l("Quantity"), low=1, message=POSITIVE, bounds=quantity_range(1))
     unit_cost_vnd = whole_number(_l("Unit cost (₫)"), low=0, message=_l("The unit cost must be zero or more."))
     delivery_note = StringField(_l("Delivery note number"), validators=[required(), at_most(60)])
 
@@ -147,9 +159,10 @@ class ReceiptForm(FlaskForm):
         self.product.choices = _id_choices(_l("Choose a product"), products)
 
 
-class AdjustmentForm(FlaskForm):
+class AdjustmentForm(OnceKeyForm, FlaskForm):
     level = IdSelectField(_l("Product and lot"), validators=[InputRequired(REQUIRED)])
-    delta = WholeNumberField(_l("Change (+ found, − removed)"), validators=[InputRequired(REQUIRED), not_zero])
+    delta = WholeNumberField(_l("Change (+ found, − removed)"),
+                             validators=[InputRequired(REQUIRED), not_zero, within(-MAX_QUANTITY, MAX_QUANTITY)])
     reason = SelectField(_l("Reason"), validators=[required()], choices=_choices(
         [("", _l("Choose a reason"))] + [(reason.value, label) for reason, label in REASON_LABELS.items()]))
     note = TextAreaField(_l("Note"), validators=[at_most(500)])
@@ -163,7 +176,7 @@ def count_field_name(level_id: int) -> str:
     return f"counted_{level_id}"
 
 
-class CountForm(FlaskForm):
+class CountForm(OnceKeyForm, FlaskForm):
     """The count sheet: one optional input `counted_<level id>` per line (blank = not counted). The inputs are
     read here rather than declared as WTForms fields, because a sheet may have thousands of lines. `sheet`
     carries the system quantities the sheet was printed with ("level:qty,…"), so a count is never applied to
@@ -221,7 +234,7 @@ def line_field_names(n: int) -> tuple[str, str]:
     return f"level_{n}", f"quantity_{n}"
 
 
-class TransferForm(FlaskForm):
+class TransferForm(OnceKeyForm, FlaskForm):
     """The destination and up to TRANSFER_LINE_ROWS rows of (stock level, quantity); blank rows are ignored."""
 
     to_point = IdSelectField(_l("Destination"), validators=[InputRequired(REQUIRED)])
@@ -299,8 +312,8 @@ def receive_form_for(lines, *args, **kwargs) -> ReceiveForm:
     for line in lines:
         accepted, rejected, reason = receive_field_names(line.id)
         setattr(LinesForm, accepted, WholeNumberField(_l("Accepted"), default=line.quantity_shipped, validators=[
-            InputRequired(REQUIRED), at_least(0, NOT_NEGATIVE)]))
+            InputRequired(REQUIRED), at_least(0, NOT_NEGATIVE), quantity_range(0)]))
         setattr(LinesForm, rejected, WholeNumberField(_l("Rejected"), default=0, validators=[
-            InputRequired(REQUIRED), at_least(0, NOT_NEGATIVE)]))
+            InputRequired(REQUIRED), at_least(0, NOT_NEGATIVE), quantity_range(0)]))
         setattr(LinesForm, reason, StringField(_l("Reason for rejecting"), validators=[at_most(200)]))
     return LinesForm(*args, **kwargs)

@@ -114,7 +114,7 @@ class CounterSale(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)  # DN-XL-01-000123
     point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id"), nullable=False, index=True)
-    total_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    total_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     payment_method: Mapped[PaymentMethod] = enum_column(PaymentMethod, nullable=False)
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
@@ -161,7 +161,7 @@ class CounterReturn(db.Model):
     number: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)  # DN-XL-01-TH-000001
     sale_id: Mapped[int] = mapped_column(sa.ForeignKey("counter_sale.id"), nullable=False, index=True)
     point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id"), nullable=False, index=True)
-    refund_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    refund_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     payment_method: Mapped[PaymentMethod] = enum_column(PaymentMethod, nullable=False)  # how the refund was paid
     reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
     restocked: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)

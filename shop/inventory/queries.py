@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog.models import Product, ProductStatus
 from shop.certification.queries import qualified_clause
-from shop.core.pagination import Page
+from shop.core.pagination import Page, clamp_page
 from shop.core.text import fold
 from shop.extensions import db
 from shop.inventory.models import (
@@ -195,10 +195,13 @@ def stock_page(point, day: date, alert_days: int, page: int, per_page: int, *, q
     query = _levels_of(point, with_empty, *_LINE_COLUMNS)
     if q:
         ids = _matching_level_ids(point, q, with_empty)
-        total, query = len(ids), query.where(StockLevel.id.in_(ids[(page - 1) * per_page:page * per_page]))
+        total = len(ids)
+        page = clamp_page(page, total, per_page)
+        query = query.where(StockLevel.id.in_(ids[(page - 1) * per_page:page * per_page]))
     else:
         count = sa.select(sa.func.count(StockLevel.id)).where(StockLevel.point_id == point.id)
         total = db.session.scalar(count if with_empty else count.where(StockLevel.on_hand > 0))
+        page = clamp_page(page, total, per_page)
         query = query.limit(per_page).offset((page - 1) * per_page)
     return Page(_to_lines(db.session.execute(query).all(), day, alert_days), total, page, per_page)
 
@@ -265,6 +268,7 @@ def ledger_page(point, page: int, per_page: int, *, kinds=None, text: str | None
     if until is not None:
         where.append(StockMovement.occurred_at < until)
     total = db.session.scalar(sa.select(sa.func.count(StockMovement.id)).where(*where))
+    page = clamp_page(page, total, per_page)
     items = db.session.scalars(
         sa.select(StockMovement).where(*where)
         .options(joinedload(StockMovement.lot).joinedload(Lot.product), joinedload(StockMovement.actor))
@@ -277,6 +281,7 @@ def transfers_page(point, page: int, per_page: int) -> Page:
     """Transfers sent from or to the point, newest first."""
     where = sa.or_(Transfer.from_point_id == point.id, Transfer.to_point_id == point.id)
     total = db.session.scalar(sa.select(sa.func.count(Transfer.id)).where(where))
+    page = clamp_page(page, total, per_page)
     items = db.session.scalars(
         sa.select(Transfer).where(where)
         .options(joinedload(Transfer.from_point), joinedload(Transfer.to_point), selectinload(Transfer.lines))

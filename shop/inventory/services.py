@@ -16,6 +16,7 @@ from shop.core import audit_trail
 from shop.core.clock import format_date, today
 from shop.core.errors import Conflict, DomainError, NotFound
 from shop.core.models import utcnow
+from shop.core.state import compare_and_set
 from shop.core.text import nfc
 from shop.extensions import db
 from shop.inventory.models import (
@@ -229,15 +230,18 @@ def recall_lot(lot: Lot, *, reason: str, actor) -> list[StockMovement]:
     reason = (nfc(reason) or "").strip()
     if not reason:
         raise DomainError(str(_l("A recall needs a reason.")), field="reason", code="reason_required")
-    if lot.is_recalled:
-        raise DomainError(str(_l("This lot is already recalled.")), code="already_recalled")
-    lot.recalled_at = utcnow()
-    lot.recall_reason = reason
+    # Once, on the lot's current state: two recalls sent at once take the units off the shelves once.
+    compare_and_set(lot, Conflict(str(_l("This lot is already recalled.")), code="already_recalled"),
+                    expected={"recalled_at": None}, recalled_at=utcnow(), recall_reason=reason)
+    # Held units belong to orders: those are cancelled first (recalls.recall does), which releases them through
+    # their allocations. Zeroing `reserved` here would strand the orders' allocations.
+    if db.session.scalar(sa.select(sa.func.count()).select_from(StockLevel)
+                         .where(StockLevel.lot_id == lot.id, StockLevel.reserved > 0)):
+        raise Conflict(str(_l("Orders still hold units of lot %(code)s: cancel them first.", code=lot.lot_code)),
+                       code="lot_held_by_orders")
     for _attempt in range(MAX_ATTEMPTS):
         held = db.session.execute(sa.select(StockLevel.id, StockLevel.on_hand)
                                   .where(StockLevel.lot_id == lot.id, StockLevel.on_hand > 0)).all()
-        db.session.execute(sa.update(StockLevel).where(StockLevel.lot_id == lot.id, StockLevel.reserved > 0)
-                           .values(reserved=0).execution_options(synchronize_session=False))
         # Each level must still hold what was read: a sale in between makes us read again.
         if _apply([_Change(level_id, -on_hand, expected_on_hand=on_hand) for level_id, on_hand in held]):
             break
@@ -606,8 +610,6 @@ def create_transfer(from_point: SalesPoint, to_point: SalesPoint, lines: list[tu
 def ship_transfer(transfer: Transfer, *, actor) -> Transfer:
     """The goods leave the origin (one transfer_out row per line) and are in transit."""
     _check_actor(actor)
-    if transfer.status != TransferStatus.DRAFT:
-        raise Conflict(str(_l("Only a draft transfer can be shipped.")), field="status", code="not_draft")
     _check_point_takes_goods(transfer.to_point, field="to_point")
     day = today()
     for line in transfer.lines:
@@ -619,12 +621,15 @@ def ship_transfer(transfer: Transfer, *, actor) -> Transfer:
             raise Conflict(str(_l("Lot %(code)s: not enough available stock at the origin.", code=line.lot.lot_code)),
                            field="lines", code="insufficient_stock")
         planned.append((level, line))
+    # The status moves first, on its current value: of two "ship" at once only one gets here.
+    compare_and_set(transfer, Conflict(str(_l("Only a draft transfer can be shipped: this one was already shipped "
+                                              "or cancelled.")), field="status", code="not_draft"),
+                    expected={"status": TransferStatus.DRAFT}, status=TransferStatus.SHIPPED, shipped_at=utcnow())
     if not _apply([_Change(level.id, -line.quantity_shipped) for level, line in planned]):
         raise Conflict(str(_l("Not enough available stock at the origin for this transfer.")), field="lines",
                        code="insufficient_stock")
     for level, line in planned:
         _movement(level, -line.quantity_shipped, MovementKind.TRANSFER_OUT, actor, reference=transfer.number)
-    transfer.status, transfer.shipped_at = TransferStatus.SHIPPED, utcnow()
     db.session.flush()
     audit_trail.record("inventory.transfer_shipped", transfer, actor=actor, number=transfer.number)
     return transfer
@@ -635,8 +640,6 @@ def receive_transfer(transfer: Transfer, accepted: dict[int, tuple[int, int, str
     """Accepted units go onto the destination's shelf (transfer_in). Rejected units, with a reason, go back to the
     origin (a return row there): they were never the destination's. Every line must be accounted for exactly."""
     _check_actor(actor)
-    if transfer.status != TransferStatus.SHIPPED:
-        raise Conflict(str(_l("Only a shipped transfer can be received.")), field="status", code="not_shipped")
     decided = []
     for line in transfer.lines:
         if line.id not in accepted:
@@ -660,6 +663,12 @@ def receive_transfer(transfer: Transfer, accepted: dict[int, tuple[int, int, str
             raise DomainError(str(_l("Lot %(code)s cannot be accepted: %(problem)s", code=line.lot.lot_code,
                                      problem=problem)), field="accepted", code="not_acceptable")
         decided.append((line, ok, rejected, reason))
+    # Before any stock moves: of a "receive" and a "receive" (or a "cancel") sent at once, one wins, the other
+    # changes nothing.
+    compare_and_set(transfer, Conflict(str(_l("Only a shipped transfer can be received: this one was already "
+                                              "received or cancelled.")), field="status", code="not_shipped"),
+                    expected={"status": TransferStatus.SHIPPED}, status=TransferStatus.RECEIVED,
+                    received_at=utcnow())
     changes, rows = [], []
     for line, ok, rejected, reason in decided:
         if ok:
@@ -675,7 +684,6 @@ def receive_transfer(transfer: Transfer, accepted: dict[int, tuple[int, int, str
     _apply(changes)  # only additions: cannot fail
     for level, quantity, kind, reason in rows:
         _movement(level, quantity, kind, actor, reference=transfer.number, note=reason)
-    transfer.status, transfer.received_at = TransferStatus.RECEIVED, utcnow()
     db.session.flush()
     for lot in {line.lot.id: line.lot for line, ok, _rejected, _reason in decided if ok}.values():
         record_custody_event(lot, event_type=TraceEventType.TRANSFERRED, point=transfer.to_point,
@@ -689,17 +697,20 @@ def receive_transfer(transfer: Transfer, accepted: dict[int, tuple[int, int, str
 def cancel_transfer(transfer: Transfer, *, actor) -> Transfer:
     """A draft is simply cancelled; a shipped transfer's goods return to the origin (return rows)."""
     _check_actor(actor)
-    if transfer.status not in (TransferStatus.DRAFT, TransferStatus.SHIPPED):
-        raise Conflict(str(_l("A received or cancelled transfer cannot be cancelled.")), field="status",
+    was = transfer.status  # decided on as read; the conditional update below refuses it if it has moved since
+    refused = Conflict(str(_l("A received or cancelled transfer cannot be cancelled.")), field="status",
                        code="not_cancellable")
-    if transfer.status == TransferStatus.SHIPPED:
+    if was not in (TransferStatus.DRAFT, TransferStatus.SHIPPED):
+        raise refused
+    compare_and_set(transfer, refused, expected={"status": was}, status=TransferStatus.CANCELLED,
+                    cancelled_at=utcnow())
+    if was == TransferStatus.SHIPPED:
         levels = [(_level_for(transfer.from_point_id, line.product_id, line.lot_id, create=True), line)
                   for line in transfer.lines]
         _apply([_Change(level.id, line.quantity_shipped) for level, line in levels])
         for level, line in levels:
             _movement(level, line.quantity_shipped, MovementKind.RETURN, actor, reference=transfer.number,
                       note="transfer cancelled")
-    transfer.status, transfer.cancelled_at = TransferStatus.CANCELLED, utcnow()
     db.session.flush()
     audit_trail.record("inventory.transfer_cancelled", transfer, actor=actor, number=transfer.number)
     return transfer

@@ -14,12 +14,19 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from shop.core.clock import VN_TZ, format_date, format_datetime
-from shop.core.tabular import EXTENSIONS, MAX_FILE_BYTES, Cell, read_rows, refuse  # noqa: F401
+from shop.core.tabular import (  # noqa: F401
+    EXTENSIONS,
+    MAX_FILE_BYTES,
+    Cell,
+    read_rows,
+    refuse,
+    safe_cell,
+    workbook_bytes,
+)
 
 # Data rows, header not counted. Each row goes through a stock service (about 6 ms on SQLite), and a larger
 # file would outlast a web worker's timeout.
 MAX_ROWS = 2_000
-FORMULA_STARTS = ("=", "+", "-", "@")  # a cell starting so is run as a formula by spreadsheet programs
 
 
 @dataclass(frozen=True)
@@ -65,9 +72,7 @@ def _csv_cell(value) -> str | int:
         return format_datetime(value)
     if isinstance(value, date):
         return format_date(value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value  # text from producers must never run as a formula in the manager's Excel
-    return value
+    return safe_cell(value)  # text from producers must never run as a formula in the manager's Excel
 
 
 def write_csv(headers: list[str], rows) -> bytes:
@@ -104,9 +109,7 @@ def write_xlsx(headers: list[str], rows, title: str) -> bytes:
             widths[index] = max(widths[index], len(str(_csv_cell(value))))
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, MAX_WIDTH)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def _set_xlsx_value(cell, value, *, money: bool) -> None:

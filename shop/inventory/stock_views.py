@@ -30,7 +30,7 @@ from shop.inventory.forms import (
 )
 from shop.inventory.models import MovementKind, Transfer
 from shop.sales_points.access import can_change, point_area_guard, point_from_url, points_in_scope
-from shop.web import form_status, submit_form
+from shop.web import form_status, id_arg, page_arg, submit_creating_form, submit_form
 
 bp = Blueprint("stock_point_manage", __name__)
 bp.before_request(point_area_guard)
@@ -68,10 +68,6 @@ def labels():
     return {"kind_labels": KIND_LABELS, "reason_labels": REASON_LABELS, "transfer_status_labels": TRANSFER_STATUS_LABELS}
 
 
-def _page_number() -> int:
-    return max(1, request.args.get("page", 1, type=int))
-
-
 def _may_change(point) -> bool:
     return can_change(current_user, point)
 
@@ -104,7 +100,7 @@ def stock(code: str):
     point = point_from_url(code)
     q = (request.args.get("q") or "").strip()[:100]
     show_empty = request.args.get("empty") == "1"
-    page = queries.stock_page(point, today(), current_app.config["EXPIRY_ALERT_DAYS"], _page_number(), STOCK_PER_PAGE,
+    page = queries.stock_page(point, today(), current_app.config["EXPIRY_ALERT_DAYS"], page_arg(), STOCK_PER_PAGE,
                       q=q, with_empty=show_empty)
     return render_template("inventory/manage/stock.html", point=point, page=page, q=q, show_empty=show_empty,
                            groups=queries.group_by_product(page.items), costs=queries.receipt_unit_costs(point, page.items),
@@ -116,7 +112,7 @@ def stock(code: str):
 @bp.route("/<code>/receipts")
 def receipts(code: str):
     point = point_from_url(code)
-    page = queries.ledger_page(point, _page_number(), LEDGER_PER_PAGE, kinds=[MovementKind.RECEIPT])
+    page = queries.ledger_page(point, page_arg(), LEDGER_PER_PAGE, kinds=[MovementKind.RECEIPT])
     return render_template("inventory/manage/receipts.html", point=point, page=page, may_change=_may_change(point))
 
 
@@ -133,13 +129,15 @@ def receipt_new(code: str):
     form = ReceiptForm(products=queries.qualified_product_choices(today()))
 
     def receive():
-        services.receive_stock(point, _product_or_refuse(form.product.data), lot_code=form.lot_code.data,
-                               production_date=form.production_date.data, expiry_date=form.expiry_date.data,
-                               quantity=form.quantity.data, unit_cost_vnd=form.unit_cost_vnd.data,
-                               delivery_note=form.delivery_note.data, actor=current_user)
+        return services.receive_stock(point, _product_or_refuse(form.product.data), lot_code=form.lot_code.data,
+                                      production_date=form.production_date.data, expiry_date=form.expiry_date.data,
+                                      quantity=form.quantity.data, unit_cost_vnd=form.unit_cost_vnd.data,
+                                      delivery_note=form.delivery_note.data, actor=current_user)
 
-    if submit_form(form, receive, success=_("The goods are received and on the shelf."), default_field="product"):
-        return redirect(url_for(".stock", code=point.code))
+    done = submit_creating_form(form, "receipt", receive, lambda _movement: url_for(".stock", code=point.code),
+                                success=_("The goods are received and on the shelf."), default_field="product")
+    if done:
+        return done
     return render_template("inventory/manage/receipt_form.html", point=point, form=form), form_status()
 
 
@@ -162,17 +160,19 @@ def adjustment_new(code: str):
     point = point_from_url(code)
     lines = queries.stock_lines(point, today(), current_app.config["EXPIRY_ALERT_DAYS"], with_empty=True)
     form = AdjustmentForm(levels=_level_choices(lines))
-    chosen = form.level.data if request.method == "POST" else request.args.get("level", type=int)
+    chosen = form.level.data if request.method == "POST" else id_arg("level")
     level = _level_or_404(point, chosen) if chosen else None  # another point's level: 404
     if level is not None:
         form.level.data = level.id
 
     def adjust():
-        services.adjust_stock(level, delta=form.delta.data, reason=form.reason.data, note=form.note.data,
-                              actor=current_user)
+        return services.adjust_stock(level, delta=form.delta.data, reason=form.reason.data, note=form.note.data,
+                                     actor=current_user)
 
-    if submit_form(form, adjust, success=_("The adjustment is recorded."), default_field="delta"):
-        return redirect(url_for(".stock", code=point.code))
+    done = submit_creating_form(form, "adjustment", adjust, lambda _movement: url_for(".stock", code=point.code),
+                                success=_("The adjustment is recorded."), default_field="delta")
+    if done:
+        return done
     return render_template("inventory/manage/adjustment_form.html", point=point, form=form), form_status()
 
 
@@ -186,7 +186,6 @@ def count(code: str):
     form = CountForm(level_ids=[line.level_id for line in lines])
     if request.method == "GET":
         form.sheet.data = ",".join(f"{line.level_id}:{line.on_hand}" for line in lines)
-    recorded = []
 
     def record():
         counted = form.counted()
@@ -196,12 +195,16 @@ def count(code: str):
         by_level = {line.level_id: line for line in lines}
         printed = form.printed_quantities()
         key = {level_id: (by_level[level_id].product_id, by_level[level_id].lot_id) for level_id in counted}
-        recorded.extend(services.record_count(
+        return services.record_count(
             point, {key[i]: n for i, n in counted.items()}, actor=current_user, note=form.note.data,
-            counted_against={key[i]: printed.get(i) for i in counted}))
+            counted_against={key[i]: printed.get(i) for i in counted})
 
-    if submit_form(form, record, success=_("The count is recorded."), default_field="counts"):
-        return redirect(url_for(".count", code=point.code, recorded=",".join(str(m.id) for m in recorded) or None))
+    done = submit_creating_form(
+        form, "stock_count", record,
+        lambda recorded: url_for(".count", code=point.code, recorded=",".join(str(m.id) for m in recorded) or None),
+        success=_("The count is recorded."), default_field="counts")
+    if done:
+        return done
     return render_template("inventory/manage/count.html", point=point, form=form, lines=lines, q=q,
                            field_name=count_field_name, recorded=_recorded_differences(point),
                            # translated once, formatted per line: a sheet may have thousands of lines
@@ -230,7 +233,7 @@ def movements(code: str):
     kind = next((kind for kind in MovementKind if kind.value == filters.kind.data), None)  # unknown: all kinds
     date_from = filters.date_from.data if not filters.date_from.errors else None
     date_to = filters.date_to.data if not filters.date_to.errors else None
-    page = queries.ledger_page(point, _page_number(), LEDGER_PER_PAGE, kinds=[kind] if kind else None,
+    page = queries.ledger_page(point, page_arg(), LEDGER_PER_PAGE, kinds=[kind] if kind else None,
                        text=(filters.q.data or "").strip()[:100] or None,
                        since=_day_start(date_from) if date_from else None,
                        until=_day_start(date_to + timedelta(days=1)) if date_to else None)
@@ -243,7 +246,7 @@ def movements(code: str):
 def transfers(code: str):
     point = point_from_url(code)
     return render_template("inventory/manage/transfers.html", point=point,
-                           page=queries.transfers_page(point, _page_number(), LEDGER_PER_PAGE),
+                           page=queries.transfers_page(point, page_arg(), LEDGER_PER_PAGE),
                            in_transit=queries.in_transit_for(point), may_change=_may_change(point))
 
 
@@ -253,20 +256,23 @@ def transfer_new(code: str):
     lines = [line for line in queries.stock_lines(point, today(), current_app.config["EXPIRY_ALERT_DAYS"]) if line.available]
     form = TransferForm(destinations=[(p.id, f"{p.code} · {p.name}") for p in queries.destinations_for(point)],
                         levels=_level_choices(lines, available=True))
-    created = []
 
     def create():
         destination = _destination_or_refuse(point, form.to_point.data)
         levels = [(_level_or_404(point, level_id), quantity) for level_id, quantity in form.filled_lines()]
-        created.append(services.create_transfer(point, destination, [(level.product, level.lot, quantity)
-                                                                     for level, quantity in levels],
-                                                actor=current_user, note=form.note.data))
+        return services.create_transfer(point, destination, [(level.product, level.lot, quantity)
+                                                             for level, quantity in levels],
+                                        actor=current_user, note=form.note.data)
 
     if form.is_submitted():
         for level_id, _quantity in form.filled_lines():
             _level_or_404(point, level_id)  # a level of another point in the form: 404, before anything runs
-    if submit_form(form, create, success=_("The transfer is saved as a draft."), default_field="lines"):
-        return redirect(url_for(".transfer_detail", code=point.code, number=created[0].number))
+    done = submit_creating_form(
+        form, "transfer", create,
+        lambda transfer: url_for(".transfer_detail", code=point.code, number=transfer.number),
+        success=_("The transfer is saved as a draft."), default_field="lines")
+    if done:
+        return done
     return render_template("inventory/manage/transfer_form.html", point=point, form=form), form_status()
 
 

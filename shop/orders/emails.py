@@ -16,7 +16,6 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm
@@ -27,6 +26,7 @@ from flask_mail import Mail, Message
 
 from shop.core import admin_units
 from shop.core.database import after_commit
+from shop.core.urls import public_url_for
 from shop.orders.manage_forms import EVENT_LABELS, FULFILMENT_LABELS, PAYMENT_LABELS, STATUS_LABELS
 from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.orders.services import order_event
@@ -138,9 +138,7 @@ def _subject(order: Order, kind: str) -> str:
 def order_link(order: Order) -> str:
     """The order page with its secret key, on the site's public address (PUBLIC_URL), never on the Host header of
     whatever request happened to place the order: a forged Host would send the key elsewhere."""
-    public = urlsplit(current_app.config["PUBLIC_URL"])
-    urls = current_app.url_map.bind(public.netloc, script_name=public.path or "/", url_scheme=public.scheme or "https")
-    return urls.build("orders.order_detail", {"number": order.number, "key": order.access_key}, force_external=True)
+    return public_url_for("orders.order_detail", number=order.number, key=order.access_key)
 
 
 # ------------------------------------------------------------------------------------------------ delivering

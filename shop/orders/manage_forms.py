@@ -7,7 +7,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from shop.core.forms import REQUIRED, WholeNumberField, at_most, required
+from shop.core.forms import REQUIRED, OnceKeyForm, WholeNumberField, at_most, required
 from shop.inventory.forms import FormProblems
 from shop.orders.models import Fulfilment, OrderPaymentMethod, OrderStatus
 
@@ -78,7 +78,7 @@ class CancelForm(OrderActionForm):
     reason = TextAreaField(_l("Reason for cancelling"), validators=[required(), at_most(500)])
 
 
-class RefundForm(OrderActionForm):
+class RefundForm(OnceKeyForm, OrderActionForm):
     """Built per order by refund_form_for: per line a quantity (quantity_<id>) and "back in stock"
     (restock_<id>), then the amount and the reason."""
 

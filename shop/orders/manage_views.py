@@ -14,9 +14,9 @@ from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import User
 from shop.core.admin_units import short_address
+from shop.core.pagination import Page, clamp_page
 from shop.extensions import db
 from shop.inventory.models import StockLevel
-from shop.inventory.queries import Page
 from shop.orders import services
 from shop.orders.manage_forms import (
     EVENT_LABELS,
@@ -42,13 +42,12 @@ from shop.orders.models import (
 )
 from shop.payments import services as payments
 from shop.sales_points.access import can_change, point_area_guard, point_from_url
-from shop.web import submit_form
+from shop.web import page_arg, submit_creating_form, submit_form
 
 bp = Blueprint("orders_point_manage", __name__)
 bp.before_request(point_area_guard)
 
 ORDERS_PER_PAGE = 50
-MAX_PAGE = 100_000  # a tampered ?page= stays a number the database accepts as an offset
 # Statuses from which staff may still cancel (orders.models.TRANSITIONS allows it; refunds come after).
 CANCELLABLE = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED, OrderStatus.READY_FOR_PICKUP,
                          OrderStatus.SHIPPED})
@@ -68,6 +67,7 @@ def _orders_page(point, statuses, page: int) -> Page:
     if statuses is not None:
         where.append(Order.status.in_(statuses))
     total = db.session.scalar(sa.select(sa.func.count(Order.id)).where(*where))
+    page = clamp_page(page, total, ORDERS_PER_PAGE)
     items = db.session.scalars(sa.select(Order).where(*where).order_by(Order.created_at.desc(), Order.id.desc())
                                .limit(ORDERS_PER_PAGE).offset((page - 1) * ORDERS_PER_PAGE))
     return Page(list(items), total, page, ORDERS_PER_PAGE)
@@ -153,8 +153,7 @@ def _render_order(point, order: Order, *, failed: str | None = None, form=None, 
 def orders(code: str):
     point = point_from_url(code)
     filters = OrderFilterForm(formdata=request.args)
-    page_number = min(max(1, request.args.get("page", 1, type=int)), MAX_PAGE)
-    page = _orders_page(point, statuses_for(filters.status.data), page_number)
+    page = _orders_page(point, statuses_for(filters.status.data), page_arg())
     return render_template("orders/manage/orders.html", point=point, page=page, filters=filters)
 
 
@@ -197,8 +196,8 @@ def _delivered(order: Order, form) -> None:
     services.complete_delivery(order, actor=current_user)
 
 
-def _refund(order: Order, form) -> None:
-    payments.refund(order, lines=form.decisions(line.id for line in order.lines), amount_vnd=form.amount_vnd.data,
+def _refund(order: Order, form):
+    return payments.refund(order, lines=form.decisions(line.id for line in order.lines), amount_vnd=form.amount_vnd.data,
                     reason=form.reason.data, actor=current_user)
 
 
@@ -236,4 +235,14 @@ def cancel(code: str, number: str):
 
 @bp.route("/<code>/orders/<number>/refund", methods=["POST"])
 def refund(code: str, number: str):
-    return _act(code, number, "refund", _refund, _("The refund is recorded."))
+    # A refund creates money movement: its form carries a one-time key, so a double click refunds once.
+    point = point_from_url(code)
+    order = _order_or_404(point, number)
+    form = ACTION_FORMS["refund"](order)
+    done = submit_creating_form(form, "refund", lambda: _refund(order, form),
+                                lambda _record: url_for(".order_detail", code=point.code, number=order.number),
+                                success=_("The refund is recorded."), default_field="status", redirect_code=303)
+    if done:
+        return done
+    db.session.expire_all()
+    return _render_order(point, _order_or_404(point, number), failed="refund", form=form, status=400)

@@ -70,11 +70,14 @@ class Order(db.Model):
     street: Mapped[str | None] = mapped_column(sa.String(200))
     payment_method: Mapped[OrderPaymentMethod] = enum_column(OrderPaymentMethod, nullable=False)
     status: Mapped[OrderStatus] = enum_column(OrderStatus, nullable=False, default=OrderStatus.PENDING_PAYMENT)
-    subtotal_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    # Bumped by every change of the order (shop.core.state.compare_and_set): a change decided on an older read of
+    # the order (a stale page, the loser of a race) finds another version and is refused.
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1, server_default="1")
+    subtotal_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     shipping_fee_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    total_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    paid_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    refunded_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    total_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    paid_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    refunded_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     pickup_code: Mapped[str | None] = mapped_column(sa.String(8))  # short code checked at hand-over
     age_confirmed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     # Until when the order's stock is held if nothing happens (unpaid card orders, uncollected pickups).

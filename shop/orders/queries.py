@@ -1,16 +1,15 @@
 """Reading orders for the people they belong to: the logged-in customer, or whoever holds the order's secret link."""
 import secrets
 from dataclasses import dataclass
-from math import ceil
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from shop.core.pagination import clamp_page, last_page
 from shop.extensions import db
 from shop.orders.models import Order
 
 ORDERS_PER_PAGE = 20
-MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
@@ -29,8 +28,8 @@ def orders_of(customer, page: int = 1) -> OrderPage:
     """The customer's orders, newest first, one page at a time (a page past the end shows the last one)."""
     mine = Order.customer_id == customer.id
     total = db.session.scalar(sa.select(sa.func.count(Order.id)).where(mine)) or 0
-    pages = max(1, ceil(total / ORDERS_PER_PAGE))
-    page = min(max(1, page), pages, MAX_PAGE)
+    pages = last_page(total, ORDERS_PER_PAGE)
+    page = clamp_page(page, total, ORDERS_PER_PAGE)
     items = db.session.scalars(
         sa.select(Order).where(mine).options(selectinload(Order.lines))
         .order_by(Order.created_at.desc(), Order.id.desc())

@@ -13,8 +13,9 @@ from shop.catalog.models import Product
 from shop.certification.queries import current_certificates
 from shop.core import audit_trail
 from shop.core.clock import today
-from shop.core.errors import Conflict, DomainError
+from shop.core.errors import Conflict, DomainError, StaleRead
 from shop.core.models import utcnow
+from shop.core.state import bounded_increment, compare_and_set
 from shop.core.text import nfc
 from shop.extensions import db
 from shop.inventory import services as inventory
@@ -144,14 +145,28 @@ def _event(order: Order, kind: str, from_status, to_status, *, actor=None, note:
     return event
 
 
+def _changed_meanwhile() -> StaleRead:
+    return StaleRead(str(_l("This order has just been changed by someone else (another person, a payment or the end "
+                           "of its hold). Nothing was done: the page shows where it stands now.")),
+                    field="status", code="order_changed")
+
+
+def claim(order: Order, **values) -> None:
+    """Every change of an order starts here, before any stock or money moves: one conditional UPDATE on the version
+    this request read. It succeeds for exactly one of two requests deciding on the same read; the other is refused
+    with nothing done. From here until the commit the order's row is this transaction's."""
+    compare_and_set(order, _changed_meanwhile(), expected={"version": order.version},
+                    version=order.version + 1, updated_at=utcnow(), **values)
+
+
 def _move(order: Order, to_status: OrderStatus, kind: str, *, actor=None, note: str | None = None,
           **data) -> OrderEvent:
     if to_status not in TRANSITIONS[order.status]:
         raise Conflict(str(_l("This is not possible for the order in its current status.")), field="status",
                        code="invalid_transition")
     from_status = order.status
-    order.status = to_status
-    order.updated_at = utcnow()
+    compare_and_set(order, _changed_meanwhile(), expected={"status": from_status, "version": order.version},
+                    status=to_status, version=order.version + 1, updated_at=utcnow())
     event = _event(order, kind, from_status, to_status, actor=actor, note=note, **data)
     audit_trail.record(f"orders.{kind}", order, actor=actor, number=order.number, to_status=to_status.value)
     return event
@@ -162,20 +177,29 @@ def _held_allocations(order: Order) -> list[OrderAllocation]:
             if allocation.state == AllocationState.HELD]
 
 
+def _take(allocation: OrderAllocation, to_state: AllocationState,
+          from_state: AllocationState = AllocationState.HELD) -> None:
+    """An allocation is consumed once, by its own order: the reservation it holds, never "any reserved units" of
+    the stock level."""
+    compare_and_set(allocation, Conflict(str(_l("This order's reserved stock has already been handed over or "
+                                                "released.")), code="allocation_taken"),
+                    expected={"state": from_state}, state=to_state)
+
+
 def _release(order: Order, actor=None) -> None:
     for allocation in _held_allocations(order):
+        _take(allocation, AllocationState.RELEASED)
         inventory.release_reservation(allocation.stock_level, allocation.quantity, reference=order.number,
                                       actor=actor)
-        allocation.state = AllocationState.RELEASED
     order.hold_until = None
 
 
 def _hand_over_stock(order: Order, actor) -> None:
     """The held units leave the shelf with the order: order_fulfilment ledger rows at the order's point."""
     for allocation in _held_allocations(order):
+        _take(allocation, AllocationState.FULFILLED)
         inventory.fulfil_reservation(allocation.stock_level, allocation.quantity, reference=order.number,
                                      actor=actor)
-        allocation.state = AllocationState.FULFILLED
     order.hold_until = None
 
 
@@ -185,15 +209,15 @@ def mark_paid(order: Order, amount_vnd: int, *, holds: Holds = Holds(), actor=No
     A payment that arrives for an order already cancelled (expired) is recorded as an event for a refund."""
     if order.status != OrderStatus.PENDING_PAYMENT:
         if order.status == OrderStatus.CANCELLED and order.paid_vnd == 0:
-            order.paid_vnd = min(amount_vnd, order.total_vnd)
+            claim(order, paid_vnd=min(amount_vnd, order.total_vnd))
             _event(order, "paid_after_cancellation", order.status, order.status, actor=actor, reference=reference,
                    amount_vnd=amount_vnd)
             return True
         return False
     if amount_vnd != order.total_vnd:
         raise Conflict(str(_l("The amount paid does not match the order's total.")), code="amount_mismatch")
-    order.paid_vnd = amount_vnd
     _move(order, OrderStatus.CONFIRMED, "paid", actor=actor, reference=reference, amount_vnd=amount_vnd)
+    order.paid_vnd = amount_vnd
     order.hold_until = (utcnow() + timedelta(hours=holds.pickup_hours)
                         if order.fulfilment == Fulfilment.PICKUP else None)
     db.session.flush()
@@ -203,6 +227,7 @@ def mark_paid(order: Order, amount_vnd: int, *, holds: Holds = Holds(), actor=No
 def record_payment_failure(order: Order, message: str, *, reference: str | None = None) -> None:
     """A failed attempt is news, not a change of status: the buyer may retry until the hold ends."""
     if order.status == OrderStatus.PENDING_PAYMENT:
+        claim(order)
         _event(order, "payment_failed", order.status, order.status, note=message, reference=reference)
         db.session.flush()
 
@@ -223,8 +248,8 @@ def hand_over(order: Order, pickup_code: str, *, actor) -> Order:
                        code="not_ready")
     if not pickup_code or not secrets.compare_digest((pickup_code or "").strip(), order.pickup_code or ""):
         raise DomainError(str(_l("The pickup code is wrong.")), field="pickup_code", code="wrong_pickup_code")
-    _hand_over_stock(order, actor)
     _move(order, OrderStatus.COMPLETED, "handed_over", actor=actor)
+    _hand_over_stock(order, actor)
     db.session.flush()
     return order
 
@@ -236,14 +261,18 @@ def ship(order: Order, *, tracking_note: str, actor) -> Order:
     if not tracking_note:
         raise DomainError(str(_l("Give the tracking note (carrier, parcel number).")), field="tracking_note",
                           code="tracking_note_required")
-    _hand_over_stock(order, actor)
     _move(order, OrderStatus.SHIPPED, "shipped", actor=actor, note=tracking_note)
+    _hand_over_stock(order, actor)
     order.tracking_note = tracking_note
     db.session.flush()
     return order
 
 
 def complete_delivery(order: Order, *, actor) -> Order:
+    # Only a shipped delivery: a pickup order is completed by its hand-over, which takes its stock off the shelf.
+    if order.fulfilment != Fulfilment.DELIVERY or order.status != OrderStatus.SHIPPED:
+        raise Conflict(str(_l("Only a shipped delivery order can be marked delivered.")), field="status",
+                       code="not_shipped")
     _move(order, OrderStatus.COMPLETED, "delivered", actor=actor)
     db.session.flush()
     return order
@@ -262,6 +291,10 @@ def cancel(order: Order, *, reason: str, actor, by_customer: bool = False) -> Or
     if by_customer and order.status not in CUSTOMER_CANCELLABLE:
         raise Conflict(str(_l("This order can no longer be cancelled; contact the sales point.")), field="status",
                        code="not_cancellable")
+    if by_customer and order.paid_vnd > order.refunded_vnd:
+        # The money must come back with the cancellation: the sales point cancels and refunds it in one visit.
+        raise Conflict(str(_l("This order is already paid: ask the sales point to cancel it and refund you.")),
+                       field="status", code="paid_cancel_by_point")
     shipped = order.status == OrderStatus.SHIPPED
     _move(order, OrderStatus.CANCELLED, "cancelled", actor=actor, note=reason, by_customer=by_customer)
     _release(order, actor)
@@ -269,9 +302,9 @@ def cancel(order: Order, *, reason: str, actor, by_customer: bool = False) -> Or
         for line in order.lines:
             for allocation in line.allocations:
                 if allocation.state == AllocationState.FULFILLED:
+                    _take(allocation, AllocationState.RELEASED, from_state=AllocationState.FULFILLED)
                     inventory.restock_returned(allocation.stock_level, allocation.quantity, reference=order.number,
                                                note=reason, actor=actor)
-                    allocation.state = AllocationState.RELEASED
     order.cancel_reason = reason
     db.session.flush()
     return order
@@ -280,10 +313,12 @@ def cancel(order: Order, *, reason: str, actor, by_customer: bool = False) -> Or
 def mark_refunded(order: Order, *, actor, amount_vnd: int, reason: str) -> bool:
     """Record money given back (payments.services.refund did the refund itself). When everything paid has been
     refunded the order becomes `refunded`; a partial refund is an event only. True when the status changed."""
-    if amount_vnd <= 0 or order.refunded_vnd + amount_vnd > order.paid_vnd:
-        raise DomainError(str(_l("A refund cannot be more than what was paid and not yet refunded.")),
-                          field="amount_vnd", code="refund_too_large")
-    order.refunded_vnd += amount_vnd
+    too_large = DomainError(str(_l("A refund cannot be more than what was paid and not yet refunded.")),
+                            field="amount_vnd", code="refund_too_large")
+    if amount_vnd <= 0:
+        raise too_large
+    # In SQL, bounded: two refunds decided at the same moment can never give back more than was paid.
+    bounded_increment(order, "refunded_vnd", amount_vnd, too_large, at_most=Order.paid_vnd)
     if order.refunded_vnd == order.paid_vnd:
         _move(order, OrderStatus.REFUNDED, "refunded", actor=actor, note=reason, amount_vnd=amount_vnd)
         changed = True
@@ -308,7 +343,10 @@ def expire_overdue(now: datetime | None = None) -> list[Order]:
     expired = []
     for order in overdue:
         reason = ("unpaid" if order.status == OrderStatus.PENDING_PAYMENT else "not collected")
-        _move(order, OrderStatus.CANCELLED, "expired", note=reason)
+        try:
+            _move(order, OrderStatus.CANCELLED, "expired", note=reason)
+        except Conflict:
+            continue  # paid, collected or cancelled at this very moment: that change won, nothing expires
         _release(order)
         order.cancel_reason = reason
         expired.append(order)

@@ -13,7 +13,7 @@ from wtforms.validators import Length, Optional
 from shop.orders import queries, services
 from shop.orders.emails import template_labels
 from shop.orders.models import Fulfilment, OrderPaymentMethod, OrderStatus
-from shop.web import form_status, submit_form
+from shop.web import form_status, page_arg, submit_form
 
 bp = Blueprint("orders", __name__)
 
@@ -42,7 +42,7 @@ def names():
 @bp.route("")
 @login_required
 def my_orders():
-    page = queries.orders_of(current_user, request.args.get("page", type=int) or 1)
+    page = queries.orders_of(current_user, page_arg())
     return render_template("orders/my_orders.html", orders=page)
 
 

@@ -18,7 +18,7 @@ class CardPayment(db.Model):
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("customer_order.id"), unique=True, nullable=False)
     intent_id: Mapped[str] = mapped_column(sa.String(80), unique=True, nullable=False)
     client_secret: Mapped[str] = mapped_column(sa.String(200), nullable=False)
-    amount_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    amount_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(40), nullable=False)  # the intent's status as Stripe last said
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
@@ -42,7 +42,7 @@ class CashCollection(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("customer_order.id"), nullable=False, index=True)
-    amount_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    amount_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     collected_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=False)
     collected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     note: Mapped[str | None] = mapped_column(sa.Text)
@@ -58,11 +58,12 @@ class RefundMethod(StrEnum):
 class Refund(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("customer_order.id"), nullable=False, index=True)
-    amount_vnd: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    amount_vnd: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     method: Mapped[RefundMethod] = enum_column(RefundMethod, nullable=False)
     stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
     reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), nullable=False)
+    # None for the automatic refund of a payment that arrived after the order was cancelled.
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     lines: Mapped[list["RefundLine"]] = relationship(back_populates="refund", order_by="RefundLine.id",

@@ -3,18 +3,21 @@ at the door or the counter, and refunds. They flush, never commit. Stripe is rea
 its failures become DomainErrors ("payment_unavailable" when it cannot be reached: the buyer may retry, the order
 stays pending and expires by itself)."""
 import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from shop.core import audit_trail
-from shop.core.database import open_transaction
+from shop.core.database import after_commit, open_transaction
 from shop.core.errors import Conflict, DomainError
 from shop.core.models import utcnow
 from shop.core.money import format_vnd
+from shop.core.state import bounded_increment
 from shop.core.text import nfc
 from shop.extensions import db
 from shop.inventory import services as inventory
@@ -35,6 +38,34 @@ CASH_METHODS = frozenset({OrderPaymentMethod.CASH_ON_DELIVERY, OrderPaymentMetho
 # Cash is taken when the goods change hands; never for an order that is not (or no longer) going to the buyer.
 CASH_STATUSES = frozenset({OrderStatus.CONFIRMED, OrderStatus.READY_FOR_PICKUP, OrderStatus.SHIPPED,
                            OrderStatus.COMPLETED})
+
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    orders.order_event.connect(_cancel_intent_of_ended_order)  # connecting twice keeps one receiver
+
+
+def _cancel_intent_of_ended_order(order: Order, *, kind: str, **_ignored) -> None:
+    """A card order cancelled or expired before it was paid: its PaymentIntent is cancelled once the change is
+    committed (never while the database lock is held), so the buyer's bank cannot take money for it any more. If
+    the cancel fails or a payment wins the race anyway, the late payment is refunded (refund_late_payment)."""
+    if kind not in ("cancelled", "expired") or order.payment_method != OrderPaymentMethod.CARD or order.paid_vnd:
+        return
+    payment = card_payment_of(order)
+    if payment is None or payment.status in ("succeeded", "canceled"):
+        return
+    intent_id, app = payment.intent_id, current_app._get_current_object()
+
+    def cancel_at_stripe() -> None:
+        try:
+            with app.app_context():
+                gateway.cancel_payment_intent(intent_id)
+        except gateway.GatewayError:  # logged; a payment that still succeeds is refunded when it is reported
+            log.warning("could not cancel payment intent %s of order %s", intent_id, order.number)
+
+    after_commit(cancel_at_stripe)
 
 
 def holds_from_config() -> orders.Holds:
@@ -142,6 +173,12 @@ def _first_time(event: gateway.WebhookEvent, order: Order | None) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class WebhookOutcome:
+    outcome: str
+    order: Order | None = None
+
+
 def handle_stripe_event(event: gateway.WebhookEvent) -> str:
     """Act on a verified webhook event once. Returns what happened: "duplicate", "ignored", "paid",
     "already_paid", "failure_recorded". Out of order is fine: a failure after a success changes nothing, a success
@@ -154,6 +191,8 @@ def handle_stripe_event(event: gateway.WebhookEvent) -> str:
         return "ignored"
     if event.type == "payment_intent.succeeded":
         outcome = "paid" if _apply_success(order, payment, event.intent) else "already_paid"
+        if order.status == OrderStatus.CANCELLED:
+            outcome = "paid_after_cancellation"
     else:
         _note_status(payment, event.intent.status)
         orders.record_payment_failure(order, event.intent.failure_message or "payment failed",
@@ -163,13 +202,15 @@ def handle_stripe_event(event: gateway.WebhookEvent) -> str:
     return outcome
 
 
-def receive_stripe_webhook(payload: bytes, signature_header: str | None) -> str:
-    """The webhook endpoint's one call: verify the signature with the endpoint secret, then act once."""
+def receive_stripe_webhook(payload: bytes, signature_header: str | None) -> WebhookOutcome:
+    """The webhook endpoint's one call: verify the signature with the endpoint secret, then act once. The order
+    comes back with the outcome "paid_after_cancellation": the caller commits, then refund_late_payment(order)."""
     try:
         event = gateway.construct_event(payload, signature_header, current_app.config["STRIPE_WEBHOOK_SECRET"])
     except gateway.BadSignature as error:
         raise DomainError(str(_l("The webhook signature is missing or wrong.")), code="bad_signature") from error
-    return handle_stripe_event(event)
+    outcome = handle_stripe_event(event)
+    return WebhookOutcome(outcome, _order_for_intent(event.intent)[1] if event.intent else None)
 
 
 def sync_from_intent(order: Order) -> bool:
@@ -218,9 +259,12 @@ def record_cash(order: Order, amount_vnd: int, *, actor, note: str | None = None
         raise DomainError(str(_l("The cash collected must be exactly the amount due (%(due)s).", due=format_vnd(due))),
                           field="amount_vnd", code="wrong_amount")
     note = (nfc(note) or "").strip() or None
+    orders.claim(order)  # before anything is written: of two hand-overs at once, only one records the cash
+    # Bounded in SQL as well: cash recorded never exceeds what is due.
+    bounded_increment(order, "paid_vnd", amount_vnd, Conflict(str(_l("This order is already paid.")),
+                                                              code="already_paid"), at_most=Order.total_vnd)
     collection = CashCollection(order_id=order.id, amount_vnd=amount_vnd, collected_by_id=actor.id, note=note)
     db.session.add(collection)
-    order.paid_vnd += amount_vnd
     _order_event(order, "cash_collected", actor=actor, note=note, amount_vnd=amount_vnd)
     db.session.flush()
     audit_trail.record("payments.cash_collected", order, actor=actor, number=order.number, amount_vnd=amount_vnd)
@@ -279,6 +323,7 @@ def refund(order: Order, lines: dict[int, tuple[int, bool]] | None = None, *, am
     reason = (nfc(reason) or "").strip()
     if not reason:
         raise DomainError(str(_l("Give the reason for the refund.")), field="reason", code="reason_required")
+    orders.claim(order)  # what follows decides on the order as this request read it: only one refund at a time
     if not isinstance(amount_vnd, int) or amount_vnd <= 0 or amount_vnd > order.paid_vnd - order.refunded_vnd:
         raise DomainError(str(_l("A refund cannot be more than what was paid and not yet refunded.")),
                           field="amount_vnd", code="refund_too_large")
@@ -306,4 +351,32 @@ def refund(order: Order, lines: dict[int, tuple[int, bool]] | None = None, *, am
     db.session.flush()
     audit_trail.record("payments.refunded", order, actor=actor, number=order.number, amount_vnd=amount_vnd,
                        method=record.method.value)
+    return record
+
+
+def refund_late_payment(order: Order) -> Refund | None:
+    """A card payment that succeeded after its order was cancelled (the buyer paid as the hold ran out) goes back
+    to the buyer in full, and the buyer is told (the "refunded" email). Stripe is called first, outside any
+    database lock, with a key derived from the order so that a retry never refunds twice; then the refund is
+    recorded in the caller's transaction. None when there is nothing to give back."""
+    if order.status != OrderStatus.CANCELLED or order.paid_vnd <= order.refunded_vnd:
+        return None
+    payment = card_payment_of(order)
+    if payment is None:
+        return None
+    amount_vnd = order.paid_vnd - order.refunded_vnd
+    db.session.rollback()  # end the read transaction: nothing is locked while Stripe answers
+    with _stripe():
+        result = gateway.refund(payment.intent_id, amount_vnd,
+                                idempotency_key=f"late-refund-{order.number}-{_secret_tag(order)}")
+    orders.claim(order)
+    if order.status != OrderStatus.CANCELLED or order.paid_vnd - order.refunded_vnd != amount_vnd:
+        raise Conflict(str(_l("This order has just been changed by someone else.")), code="order_changed")
+    reason = str(_l("Paid after the order was cancelled: refunded automatically."))
+    record = Refund(order_id=order.id, amount_vnd=amount_vnd, reason=reason, actor_id=None,
+                    method=RefundMethod.CARD, stripe_refund_id=result.id)
+    db.session.add(record)
+    orders.mark_refunded(order, actor=None, amount_vnd=amount_vnd, reason=reason)
+    db.session.flush()
+    audit_trail.record("payments.late_payment_refunded", order, number=order.number, amount_vnd=amount_vnd)
     return record

@@ -119,6 +119,12 @@ def confirm_with_card_token(intent_id: str, token_id: str) -> Intent:
         return _intent(client.v1.payment_intents.confirm(intent_id))
 
 
+def cancel_payment_intent(intent_id: str) -> Intent:
+    """No payment may succeed on it any more (the order was cancelled or its hold ran out)."""
+    with _client() as client:
+        return _intent(client.v1.payment_intents.cancel(intent_id))
+
+
 def refund(intent_id: str, amount_vnd: int, idempotency_key: str | None = None) -> RefundResult:
     with _client() as client:
         result = client.v1.refunds.create(params={"payment_intent": intent_id, "amount": amount_vnd},

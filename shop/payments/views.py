@@ -31,12 +31,28 @@ STRIPE_SOURCES = {"script-src": ["https://js.stripe.com", "https://*.js.stripe.c
 def stripe_webhook():
     """Stripe (or localstripe) tells us what happened to an intent. Signed; each event id acts once."""
     try:
-        outcome = services.receive_stripe_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
+        received = services.receive_stripe_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
     except DomainError as error:
         db.session.rollback()
         return json_error(error.status, error.code, error.message)
     db.session.commit()
-    return jsonify({"received": True, "outcome": outcome})
+    if received.outcome == "paid_after_cancellation":
+        _refund_late_payment(received.order)
+    return jsonify({"received": True, "outcome": received.outcome})
+
+
+def _refund_late_payment(order: Order | None) -> None:
+    """After the payment is on record (committed): give it back. A failure leaves the order listed as "refund due"
+    for the point, and the next delivery of the event finds it recorded."""
+    if order is None:
+        return
+    try:
+        services.refund_late_payment(order)
+    except DomainError as error:
+        db.session.rollback()
+        current_app.logger.warning("automatic refund of order %s failed: %s", order.number, error.message)
+        return
+    db.session.commit()
 
 
 # ------------------------------------------------------------------------------------------------- card pages

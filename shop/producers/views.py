@@ -1,14 +1,13 @@
 """Storefront pages of producers."""
-from math import ceil
-
 from flask import Blueprint, abort, current_app, render_template, request
 
 from shop.catalog.queries import products_of_producer
 from shop.certification.queries import current_certificates
 from shop.core.clock import today
+from shop.core.pagination import last_page
 from shop.producers import queries
 from shop.producers.models import LegalForm
-from shop.web import cached_page
+from shop.web import cached_page, page_arg
 
 bp = Blueprint("producers", __name__)
 
@@ -19,12 +18,13 @@ def producer_list():
     legal_form = request.args.get("legal_form")
     if legal_form not in {f.value for f in LegalForm}:
         legal_form = None
-    page = request.args.get("page", 1, type=int)
-    page = page if 1 <= page <= 100_000 else 1
-    per_page = current_app.config["PER_PAGE"]
+    page, per_page = page_arg(), current_app.config["PER_PAGE"]
     producers, total = queries.list_producers(legal_form=legal_form, page=page, per_page=per_page)
+    if page > last_page(total, per_page):  # past the end (a tampered or stale link): the last page
+        page = last_page(total, per_page)
+        producers, total = queries.list_producers(legal_form=legal_form, page=page, per_page=per_page)
     return render_template("producers/producer_list.html", producers=producers, legal_form=legal_form,
-                           pager={"page": page, "pages": max(1, ceil(total / per_page))}, total=total)
+                           pager={"page": page, "pages": last_page(total, per_page)}, total=total)
 
 
 @bp.route("/<slug>")

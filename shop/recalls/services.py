@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from shop.accounts.models import Role
 from shop.core import audit_trail
+from shop.core.database import open_transaction
 from shop.core.errors import DomainError, NotAllowed
 from shop.core.text import nfc
 from shop.extensions import db
@@ -57,7 +58,9 @@ def recall(lot: Lot, *, reason: str, actor) -> RecallOutcome:
     if not reason:
         raise DomainError(str(_l("A recall needs a reason.")), field="reason", code="reason_required")
     # Lock the lot (re-read: a recall committed meanwhile is seen) and its stock levels, so that no checkout can
-    # put a new hold on the lot between the orders read below and the stock leaving the shelves.
+    # put a new hold on the lot between the orders read below and the stock leaving the shelves. SQLite has no row
+    # locks: there the write transaction starts before the reads.
+    open_transaction()
     db.session.scalar(sa.select(Lot).where(Lot.id == lot.id).with_for_update()
                       .execution_options(populate_existing=True))
     db.session.execute(sa.select(StockLevel.id).where(StockLevel.lot_id == lot.id).order_by(StockLevel.id)

@@ -2,17 +2,16 @@
 from dataclasses import dataclass
 from math import ceil
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template
 
 from shop.core.clock import today
 from shop.inventory.availability import availability_at_point, count_products_at_point
 from shop.sales_points import queries
-from shop.web import cached_page, live_renderer, render_block
+from shop.web import cached_page, live_renderer, page_arg, render_block
 
 bp = Blueprint("sales_points", __name__)
 
 PRODUCTS_PER_PAGE = 48
-MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
@@ -35,12 +34,7 @@ def point_detail(code: str):
     point = queries.get_by_code(code)
     if point is None or not point.is_open:
         abort(404)
-    return render_template("sales_points/point_detail.html", point=point, page=_page_number())
-
-
-def _page_number() -> int:
-    page = request.args.get("page", type=int) or 1
-    return page if 1 <= page <= MAX_PAGE else 1
+    return render_template("sales_points/point_detail.html", point=point, page=page_arg())
 
 
 @live_renderer("point_availability")

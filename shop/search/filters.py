@@ -6,6 +6,7 @@ from werkzeug.datastructures import MultiDict
 
 from shop.catalog.groups import GROUPS
 from shop.core.admin_units import FORMER_DISTRICTS
+from shop.core.pagination import MAX_PAGE
 
 SORTS = ("relevance", "price_asc", "price_desc", "stars", "newest")
 MAX_QUERY_LENGTH = 200
@@ -85,7 +86,7 @@ def parse_filters(args: MultiDict, *, default_per_page: int = 24, max_per_page: 
     if values["min_price"] is not None and values["max_price"] is not None and values["min_price"] > values["max_price"]:
         problems.add("max_price", _l("The highest price is below the lowest price."))
         values["max_price"] = None
-    values["page"] = integer("page", 1, 100_000) or 1
+    values["page"] = integer("page", 1, MAX_PAGE) or 1
     values["per_page"] = integer("per_page", 1, max_per_page) or default_per_page
 
     group = args.get("group") or None

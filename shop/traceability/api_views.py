@@ -1,16 +1,17 @@
 """GET /api/v1/trace/<code>: a lot and its events as JSON, or as an EPCIS 2.0 JSON-LD document (?format=epcis).
 
 Public like the trace page, and like it never cached for long: a recall must show on the next read."""
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
 
 from shop import api
 from shop.core.clock import today
 from shop.core.models import utcnow
+from shop.core.urls import public_base, public_url_for
 from shop.traceability.epcis import EpcisWriter, epcis_document
 from shop.traceability.models import Lot, TraceEvent
 from shop.traceability.trace_page import TimelineEntry, TraceView, lot_by_trace_code, timeline, trace_view
-from shop.traceability.views import journal_cached, lot_link, points_holding, public_base
+from shop.traceability.views import journal_cached, lot_link, points_holding
 from shop.web import json_error
 
 bp = Blueprint("trace_api", __name__)
@@ -33,7 +34,7 @@ def _input_json(item) -> dict:
 def _attachment_json(lot: Lot, file) -> dict:
     return {"title": file.title, "kind": str(file.kind), "content_type": file.content_type,
             "size_bytes": file.size_bytes, "sha256": file.sha256,
-            "url": url_for("trace.attachment", code=lot.trace_code, attachment_id=file.id, _external=True)}
+            "url": public_url_for("trace.attachment", code=lot.trace_code, attachment_id=file.id)}
 
 
 def _event_json(lot: Lot, entry: TimelineEntry) -> dict:
@@ -70,7 +71,7 @@ def trace_json(view: TraceView, events: list[dict]) -> dict:
     lot = view.lot
     return {
         "trace_code": lot.trace_code,
-        "url": url_for("trace.trace", code=lot.trace_code, _external=True),
+        "url": public_url_for("trace.trace", code=lot.trace_code),
         "digital_link": lot_link(lot),
         "lot": {
             "lot_code": lot.lot_code,
@@ -84,7 +85,7 @@ def trace_json(view: TraceView, events: list[dict]) -> dict:
         "product": {**api.product_ref_json(view.product), "gtin": view.product.gtin,
                     "image": api.image_ref(view.product.cover)},
         "producer": {**api.producer_ref_json(view.producer), "address": api.address_json(view.producer),
-                     "url": url_for("producers.producer_detail", slug=view.producer.slug, _external=True)},
+                     "url": public_url_for("producers.producer_detail", slug=view.producer.slug)},
         "certificate_status": view.certificate_status,
         "certificate": _certificate_json(view),
         "events": events,
@@ -109,7 +110,7 @@ def trace(code: str):
         response = current_app.json.response(epcis_document(events, created_at=utcnow(), base_url=base))
         response.mimetype = "application/ld+json"
         return response
-    # The events' URLs are absolute: the host is part of the key.
+    # The events' URLs are absolute (on PUBLIC_URL): the base is part of the key.
     events = journal_cached(lot, "json", lambda journal: [_event_json(lot, entry) for entry in timeline(journal)],
-                            request.host_url)
+                            public_base())
     return trace_json(view, events)

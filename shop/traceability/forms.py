@@ -19,7 +19,7 @@ from wtforms.validators import Optional
 
 from shop.core import admin_units
 from shop.core.clock import VN_TZ
-from shop.core.forms import LocalDateField, WholeNumberField, at_most, required
+from shop.core.forms import LocalDateField, WholeNumberField, at_most, quantity_range, required
 from shop.traceability.models import PRODUCER_EVENT_TYPES, LotStatus, TraceEventType
 
 EVENT_LABELS = {
@@ -48,7 +48,7 @@ class LotForm(FlaskForm):
     lot_code = StringField(_l("Lot code"), validators=[required(), at_most(60)])
     production_date = LocalDateField(_l("Production date"), validators=[required()])
     expiry_date = LocalDateField(_l("Expiry or best-before date"), validators=[Optional()])
-    quantity = WholeNumberField(_l("Quantity made (units)"), validators=[required()])
+    quantity = WholeNumberField(_l("Quantity made (units)"), validators=[required(), quantity_range(1)])
     status = SelectField(_l("Status"), choices=choices((s.value, label) for s, label in LOT_STATUS_LABELS.items()),
                          default=LotStatus.IN_PRODUCTION.value)
     note = TextAreaField(_l("Note"), validators=[at_most(2000)])

@@ -21,7 +21,7 @@ from shop.traceability.forms import (
     choices,
 )
 from shop.traceability.models import PRODUCER_EVENT_TYPES, LotStatus
-from shop.web import form_status, submit_form
+from shop.web import form_status, page_arg, submit_form
 
 bp = Blueprint("trace_producer", __name__)
 bp.before_request(producer_portal_guard)
@@ -50,11 +50,6 @@ def _producer_id() -> int | None:
     return producer.id
 
 
-def _page() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
-
-
 @bp.route("")
 def home():
     producer = current_producer()
@@ -74,7 +69,7 @@ def lot_list():
         status = LotStatus(request.args.get("status")) if request.args.get("status") else None
     except ValueError:
         status = None
-    page = queries.lots_of_producer(producer_id, q=q, status=status, page=_page())
+    page = queries.lots_of_producer(producer_id, q=q, status=status, page=page_arg())
     return render_template("traceability/producer/lot_list.html", page=page, q=q, status=status,
                            counts=queries.event_counts([lot.id for lot in page.items]),
                            show_producer=producer_id is None)

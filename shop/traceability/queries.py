@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog.models import Product
-from shop.core.pagination import Page
+from shop.core.pagination import Page, clamp_page
 from shop.core.text import nfc
 from shop.extensions import db
 from shop.producers.models import Producer
@@ -51,7 +51,7 @@ def lots_of_producer(producer_id: int | None, *, q: str | None = None, status: L
         query = query.where(sa.or_(sa.func.lower(Lot.lot_code).like(like), sa.func.lower(Lot.trace_code).like(like),
                                    sa.func.lower(Product.name).like(like)))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    page = max(1, page)
+    page = clamp_page(page, total, per_page)
     items = list(db.session.scalars(
         query.options(joinedload(Lot.product).joinedload(Product.producer))
         .order_by(Lot.production_date.desc(), Lot.id.desc()).limit(per_page).offset((page - 1) * per_page)))

@@ -6,12 +6,12 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from shop.catalog.models import Product
+from shop.catalog.models import Product, ProductStatus
 from shop.certification.models import Certificate
 from shop.certification.queries import certificate_history, current_certificate
 from shop.extensions import db
 from shop.producers.models import Producer
-from shop.traceability.models import Lot, TraceAttachment, TraceEvent, TraceInput
+from shop.traceability.models import Lot, LotStatus, TraceAttachment, TraceEvent, TraceInput
 
 MAX_CODE_LENGTH = 16
 
@@ -60,11 +60,16 @@ def _lot_query(with_events: bool):
 
 def lot_by_trace_code(code: str, *, with_events: bool = True) -> Lot | None:
     """The lot of /t/<code> (any case) with its product, producer and pictures, and (unless `with_events` is
-    False) its whole journal: events, their points, inputs and attachments, one query per level."""
+    False) its whole journal: events, their points, inputs and attachments, one query per level. Only a lot the
+    public may see: of a published product and out of production (a draft or a batch still being made is the
+    producer's own until it is released); None otherwise, as for an unknown code."""
     wanted = normalise_code(code)
     if wanted is None:
         return None
-    return db.session.scalar(_lot_query(with_events).where(Lot.trace_code == wanted))
+    return db.session.scalar(
+        _lot_query(with_events).join(Product, Product.id == Lot.product_id)
+        .where(Lot.trace_code == wanted, Product.status == ProductStatus.PUBLISHED,
+               Lot.status != LotStatus.IN_PRODUCTION))
 
 
 def load_lot(lot_id: int) -> Lot | None:

@@ -27,6 +27,7 @@ from werkzeug.utils import secure_filename
 from shop.core.clock import today
 from shop.core.text import render_markdown
 from shop.core.uploads import FileRejected, attachment_path
+from shop.core.urls import public_base
 from shop.inventory.queries import lot_on_sale_at
 from shop.sales_points.models import SalesPoint
 from shop.traceability.digital_link import BadGtin, digital_link, lot_of_product, parse_gtin, product_by_gtin
@@ -49,12 +50,8 @@ QR_SCALES = range(1, 21)
 STORY_EXCERPT = 360
 
 
-def public_base() -> str:
-    """The address printed in QR codes: PUBLIC_URL, or this request's host when none is configured."""
-    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
-
-
 def lot_link(lot: Lot) -> str:
+    """The address printed in the lot's QR code: on PUBLIC_URL, never this request's Host header."""
     return digital_link(lot, public_base())
 
 
@@ -102,7 +99,7 @@ def _journal_cache() -> TTLCache | None:
 
 def journal_cached(lot: Lot, kind: str, build, *extra_key):
     """`build(events)` for the lot's journal (HTML of the page, JSON or EPCIS events of the API), kept per journal
-    version, locale and `extra_key` (e.g. the host in absolute URLs); the events are loaded only when needed."""
+    version, locale and `extra_key` (e.g. the public base of absolute URLs); the events are loaded only when needed."""
     cache = _journal_cache()
     if cache is None:
         return build(journal_of(lot.id))
@@ -232,4 +229,4 @@ def digital_link_lot(gtin: str, lot_code: str):
         flash(_("Lot “%(lot)s” was not found for this product. Here is the product page.", lot=lot_code[:60]),
               "warning")
         return redirect(url_for("catalog.product_detail", slug=product.slug))
-    return _render_trace(lot_by_trace_code(lot.trace_code, with_events=False))
+    return _render_trace(_lot_or_404(lot.trace_code))  # 404 for a draft product's lot or one still in production

@@ -39,6 +39,13 @@
     return box;
   }
 
+  // A DOM node too: Leaflet puts a string tooltip in as HTML, so a point named "<img onerror=…>" would run.
+  function tooltipFor(point) {
+    var text = document.createElement("span");
+    text.textContent = point.name + " · " + (point.verdictLabel || "");
+    return text;
+  }
+
   function escapeText(text) {
     var span = document.createElement("span");
     span.textContent = text || "";
@@ -65,7 +72,7 @@
       radius: 9,
       className: "compliance-marker compliance-marker--" + verdict
     }).bindPopup(popupFor(point))
-      .bindTooltip(point.name + " · " + (point.verdictLabel || ""))
+      .bindTooltip(tooltipFor(point))
       .addTo(map);
     return [point.lat, point.lng];
   });

@@ -4,7 +4,7 @@ from shop.accounts.models import Role, User
 from shop.accounts.services import InvalidCredentials, authenticate, create_user
 from shop.core.errors import Conflict, DomainError
 from shop.extensions import db
-from tests.conftest import login, post_form
+from tests.conftest import PRODUCTION, login, post_form
 
 
 def test_passwords_are_hashed_and_emails_normalised(app_ctx):
@@ -46,7 +46,7 @@ def test_duplicate_email_is_refused(app_ctx):
 
 
 def test_demo_password_is_refused_in_production(make_app):
-    app = make_app(SHOP_ENV="production")
+    app = make_app(**PRODUCTION)
     with app.app_context(), pytest.raises(DomainError, match="mật khẩu demo"):
         create_user("x@example.vn", app.config["DEMO_PASSWORD"])
 

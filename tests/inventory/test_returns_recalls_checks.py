@@ -97,7 +97,6 @@ def test_a_recall_pulls_the_lot_from_every_point_that_holds_it(point, product, m
     receive(point, product, manager, lot_code="BAD", quantity=4)
     receive(other, product, manager, lot_code="BAD", quantity=7)
     receive(other, product, manager, lot_code="GOOD", quantity=2)
-    reserve_stock(other, product, 2, reference="DH-1", actor=manager)  # FEFO: both from one lot
     lot = db.session.scalar(sa.select(Lot).where(Lot.lot_code == "BAD"))
     movements = recall_lot(lot, reason="Nhiễm khuẩn", actor=manager)
     db.session.commit()
@@ -105,9 +104,19 @@ def test_a_recall_pulls_the_lot_from_every_point_that_holds_it(point, product, m
     assert on_hand(point) == {"BAD": 0} and on_hand(other) == {"BAD": 0, "GOOD": 2}
     assert all(m.note == "Nhiễm khuẩn" for m in movements)
     assert queries.verify_ledger() == []
-    # The order's reservation sat on the recalled lot (received first): it is released, GOOD stays free.
     assert [(row.lot.lot_code, row.reserved) for row in queries.stock_for_point(other)] == [("BAD", 0), ("GOOD", 0)]
     assert queries.available_quantity(other.id, product.id, today()) == 2
+
+
+def test_a_lot_still_held_for_orders_is_not_pulled_alone(point, product, manager):
+    """The orders holding it are cancelled first (recalls.recall does it, releasing their allocations): pulling the
+    held units here would strand those orders."""
+    receive(point, product, manager, lot_code="BAD", quantity=4)
+    reserve_stock(point, product, 2, reference="DH-1", actor=manager)
+    lot = db.session.scalar(sa.select(Lot).where(Lot.lot_code == "BAD"))
+    with pytest.raises(DomainError) as refused:
+        recall_lot(lot, reason="Nhiễm khuẩn", actor=manager)
+    assert refused.value.code == "lot_held_by_orders"
 
 
 def test_a_recalled_lot_cannot_be_recalled_twice(point, product, manager):

@@ -192,7 +192,7 @@ def test_an_invalid_transition_is_refused_with_nothing_changed(desk):
     number = desk.place(1, paid=True)
     desk.client.get("/lang/en")
     refused = desk.post(number, "delivered")  # a confirmed pickup order was never shipped
-    assert refused.status_code == 400 and "not possible for the order in its current status" in text_of(refused)
+    assert refused.status_code == 400 and "Only a shipped delivery order can be marked delivered" in text_of(refused)
     assert desk.post(number, "ship", {"tracking_note": "VNPost EB123"}).status_code == 400  # pickups are not shipped
     order = desk.order(number)
     assert order.status == OrderStatus.CONFIRMED and order.tracking_note is None

