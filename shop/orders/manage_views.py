@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import User
 from shop.core.admin_units import short_address
+from shop.core.errors import DomainError
 from shop.core.pagination import Page, clamp_page
 from shop.extensions import db
 from shop.inventory.models import StockLevel
@@ -196,6 +197,18 @@ def _delivered(order: Order, form) -> None:
     services.complete_delivery(order, actor=current_user)
 
 
+def _send_to_stripe(record) -> None:
+    """A card refund goes to Stripe once it is committed (never while the order is locked)."""
+    try:
+        payments.send_card_refund(record)
+    except DomainError as error:
+        db.session.rollback()
+        flash(_("The refund is recorded, but the payment service did not take it yet (%(reason)s). It is sent "
+                "again by `flask payments send-refunds`.", reason=error.message), "warning")
+        return
+    db.session.commit()
+
+
 def _refund(order: Order, form):
     return payments.refund(order, lines=form.decisions(line.id for line in order.lines), amount_vnd=form.amount_vnd.data,
                     reason=form.reason.data, actor=current_user)
@@ -239,10 +252,13 @@ def refund(code: str, number: str):
     point = point_from_url(code)
     order = _order_or_404(point, number)
     form = ACTION_FORMS["refund"](order)
-    done = submit_creating_form(form, "refund", lambda: _refund(order, form),
+    made = []
+    done = submit_creating_form(form, "refund", lambda: made.append(_refund(order, form)) or made[-1],
                                 lambda _record: url_for(".order_detail", code=point.code, number=order.number),
                                 success=_("The refund is recorded."), default_field="status", redirect_code=303)
     if done:
+        if made:
+            _send_to_stripe(made[-1])
         return done
     db.session.expire_all()
     return _render_order(point, _order_or_404(point, number), failed="refund", form=form, status=400)

@@ -1,5 +1,7 @@
 """`flask payments sandbox-webhook`: tell localstripe (STRIPE_API_BASE) to send its signed events to this app's
-webhook. localstripe keeps webhooks in memory only, so `make run` calls this every time it starts it."""
+webhook. localstripe keeps webhooks in memory only, so `make run` calls this every time it starts it.
+`flask payments send-refunds`: send to Stripe the card refunds recorded but not yet taken by it."""
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -9,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-payments_cli = AppGroup("payments", help="Payment sandbox (localstripe) helpers.")
+payments_cli = AppGroup("payments", help="Card refunds waiting for Stripe; payment sandbox (localstripe) helpers.")
 
 WEBHOOK_NAME = "ocop"
 
@@ -39,3 +41,27 @@ def sandbox_webhook(webhook_url: str, wait_seconds: float) -> None:
                 raise click.ClickException(f"localstripe does not answer at {base}: {error}") from error
             time.sleep(0.3)
     click.echo(f"localstripe at {base} sends its events to {webhook_url}")
+
+
+@payments_cli.command("send-refunds")
+def send_refunds() -> None:
+    """Send every card refund still waiting for Stripe (each with its own key: never twice). Exit 1 if one fails."""
+    from shop.core.errors import DomainError
+    from shop.extensions import db
+    from shop.payments import services
+
+    waiting = services.refunds_waiting_for_stripe()
+    failed = 0
+    with click.progressbar(waiting, label="Sending card refunds", file=sys.stderr) as bar:
+        for record in bar:
+            number, amount = record.order_id, record.amount_vnd
+            try:
+                services.send_card_refund(record)
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                failed += 1
+                click.echo(f"refund {record.id} of order id {number} ({amount} VND): {error.message}", err=True)
+    click.echo(f"{len(waiting) - failed} of {len(waiting)} card refunds sent to Stripe.")
+    if failed:
+        sys.exit(1)

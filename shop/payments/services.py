@@ -17,7 +17,7 @@ from shop.core.database import after_commit, open_transaction
 from shop.core.errors import Conflict, DomainError
 from shop.core.models import utcnow
 from shop.core.money import format_vnd
-from shop.core.state import bounded_increment
+from shop.core.state import bounded_increment, compare_and_set
 from shop.core.text import nfc
 from shop.extensions import db
 from shop.inventory import services as inventory
@@ -318,7 +318,8 @@ def refund(order: Order, lines: dict[int, tuple[int, bool]] | None = None, *, am
            actor) -> Refund:
     """Give money back, full or partial: by card through Stripe on the order's intent, otherwise as cash
     recorded. Per line, the manager says how many units and whether they came back into stock. When everything
-    paid has been refunded the order becomes `refunded`."""
+    paid has been refunded the order becomes `refunded`. A card refund is recorded here and sent to Stripe by
+    send_card_refund once this transaction has committed: Stripe is never called while the order is locked."""
     _require_actor(actor)
     reason = (nfc(reason) or "").strip()
     if not reason:
@@ -341,12 +342,6 @@ def refund(order: Order, lines: dict[int, tuple[int, bool]] | None = None, *, am
         if restock:
             _restock(order, line, quantity, reason=reason, actor=actor)
     db.session.add(record)
-    if payment is not None:
-        # Last, after every check: a retried submission reuses the key, so Stripe never refunds twice.
-        with _stripe():
-            result = gateway.refund(payment.intent_id, amount_vnd, idempotency_key=(
-                f"refund-{order.number}-{_secret_tag(order)}-{order.refunded_vnd}-{amount_vnd}"))
-        record.stripe_refund_id = result.id
     orders.mark_refunded(order, actor=actor, amount_vnd=amount_vnd, reason=reason)
     db.session.flush()
     audit_trail.record("payments.refunded", order, actor=actor, number=order.number, amount_vnd=amount_vnd,
@@ -380,3 +375,31 @@ def refund_late_payment(order: Order) -> Refund | None:
     db.session.flush()
     audit_trail.record("payments.late_payment_refunded", order, number=order.number, amount_vnd=amount_vnd)
     return record
+
+
+def send_card_refund(record: Refund) -> bool:
+    """Send a recorded card refund to Stripe (after the refund's transaction committed: no lock is held while
+    Stripe answers). The key is the refund's own, so sending again — a retry, `flask payments send-refunds` —
+    never refunds twice. True once Stripe has it; a failure raises (the refund stays waiting, listed by
+    refunds_waiting_for_stripe)."""
+    if record.method != RefundMethod.CARD or record.stripe_refund_id:
+        return bool(record.stripe_refund_id)
+    order = db.session.get(Order, record.order_id)
+    payment = card_payment_of(order)
+    intent_id, amount_vnd, key = payment.intent_id, record.amount_vnd, f"refund-{_secret_tag(order)}-{record.id}"
+    db.session.rollback()  # end the read transaction before the network call
+    with _stripe():
+        result = gateway.refund(intent_id, amount_vnd, idempotency_key=key)
+    try:
+        compare_and_set(record, Conflict(str(_l("This refund was already sent.")), code="already_sent"),
+                        expected={"stripe_refund_id": None}, stripe_refund_id=result.id)
+    except Conflict:
+        db.session.rollback()  # another sender recorded the same Stripe refund (same key, same id)
+    db.session.flush()
+    return True
+
+
+def refunds_waiting_for_stripe() -> list[Refund]:
+    return list(db.session.scalars(sa.select(Refund).where(Refund.method == RefundMethod.CARD,
+                                                            Refund.stripe_refund_id.is_(None))
+                                   .order_by(Refund.id)))

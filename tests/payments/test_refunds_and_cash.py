@@ -52,7 +52,11 @@ def test_a_partial_card_refund_goes_through_stripe_and_keeps_the_status(card_ord
     paid_by_card(card_order, sdk)
     record = payments.refund(card_order, amount_vnd=50_000, reason="Hộp bị móp", actor=staff)
     db.session.commit()
-    assert record.method == RefundMethod.CARD and record.stripe_refund_id.startswith("re_")
+    assert record.method == RefundMethod.CARD and record.stripe_refund_id is None  # recorded, not yet sent
+    assert payments.refunds_waiting_for_stripe() == [record]
+    assert payments.send_card_refund(record) and record.stripe_refund_id.startswith("re_")
+    db.session.commit()
+    assert payments.send_card_refund(record) and payments.refunds_waiting_for_stripe() == []  # sent once
     assert sdk.v1.refunds.retrieve(record.stripe_refund_id).amount == 50_000
     assert (card_order.status, card_order.refunded_vnd) == (OrderStatus.CONFIRMED, 50_000)
     assert card_order.events[-1].kind == "partially_refunded"
@@ -138,7 +142,9 @@ def test_a_late_payment_after_expiry_can_be_refunded_in_full(card_order, staff, 
     payments.sync_from_intent(card_order)
     assert (card_order.status, card_order.paid_vnd) == (OrderStatus.CANCELLED, 120_000)
     record = payments.refund(card_order, amount_vnd=120_000, reason="Đơn đã hết hạn", actor=staff)
-    assert record.stripe_refund_id and card_order.status == OrderStatus.REFUNDED
+    db.session.commit()
+    assert payments.send_card_refund(record) and record.stripe_refund_id
+    assert card_order.status == OrderStatus.REFUNDED
 
 
 # ------------------------------------------------------------------------------------------------------- cash
@@ -194,3 +200,32 @@ def test_cash_is_refused_for_card_orders_and_orders_not_going_out(card_order, po
     with pytest.raises(DomainError) as refused:
         payments.record_cash(order, 120_000, actor=staff)
     assert refused.value.code == "not_collectable"
+
+
+def test_a_card_refund_stripe_did_not_take_waits_and_is_sent_once_by_the_command(card_order, sdk, staff, app):
+    """Stripe is called after the refund's commit; when it cannot be reached the refund is kept, listed as waiting,
+    and `flask payments send-refunds` sends it later, once."""
+    from tests.live_server import free_port
+
+    paid_by_card(card_order, sdk)
+    record = payments.refund(card_order, amount_vnd=30_000, reason="Thiếu quà tặng", actor=staff)
+    db.session.commit()
+    real_base = app.config["STRIPE_API_BASE"]
+    app.config["STRIPE_API_BASE"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    try:
+        with pytest.raises(DomainError) as unreachable:
+            payments.send_card_refund(record)
+        assert unreachable.value.code == "payment_unavailable"
+    finally:
+        app.config["STRIPE_API_BASE"] = real_base
+    db.session.rollback()
+    assert [r.id for r in payments.refunds_waiting_for_stripe()] == [record.id]
+    result = app.test_cli_runner().invoke(args=["payments", "send-refunds"])
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 card refunds sent to Stripe." in result.output
+    db.session.expire_all()
+    sent = db.session.get(Refund, record.id)
+    assert sdk.v1.refunds.retrieve(sent.stripe_refund_id).amount == 30_000
+    again = app.test_cli_runner().invoke(args=["payments", "send-refunds"])
+    assert again.exit_code == 0 and "0 of 0 card refunds sent" in again.output
+    assert len(sdk.v1.refunds.list(params={"payment_intent": payments.card_payment_of(card_order).intent_id}).data) == 1
