@@ -29,7 +29,7 @@ from shop.core.models import utcnow
 from shop.core.text import nfc
 from shop.extensions import db
 from shop.orders.models import Fulfilment, Order, OrderPaymentMethod
-from shop.orders.services import Address, Contact, Holds, create_order
+from shop.orders.services import Address, Contact, Holds, create_order, expire_overdue
 from shop.sales_points.queries import get_by_code
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
@@ -358,6 +358,8 @@ def place_order(lines: Mapping, *, fulfilment: str, payment_method: str, contact
     payment_method = _enum(OrderPaymentMethod, payment_method, "payment_method")
     products = checked_lines(lines, config, age_confirmed=age_confirmed)
     contact = checked_contact(contact)
+    # Holds whose time is up give their stock back first, whether or not the expiry job has run yet.
+    expire_overdue()
     if fulfilment == Fulfilment.PICKUP:
         point, address, fee = _pickup_point(pickup_point_code, products), None, 0
     else:

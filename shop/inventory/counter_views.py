@@ -25,6 +25,7 @@ from shop.inventory.counter_forms import (
     return_form_for,
     whole_number,
 )
+from shop.orders import services as orders
 from shop.sales_points.access import can_change, point_area_guard, point_from_url
 from shop.sales_points.queries import users_by_ids
 from shop.web import form_status, json_error, submit_creating_form
@@ -158,6 +159,7 @@ def _sell(point, form: CounterSaleForm):
     if unknown:
         raise DomainError(_("A line names no known product. Scan or search it again."), field="lines",
                           code="unknown_product")
+    orders.expire_overdue(point_id=point.id)  # goods held by orders whose time is up are sellable again
     return services.sell_at_counter(point, [(products[p], q) for p, q in form.lines.data],
                                     payment_method=form.payment_method.data, actor=current_user)
 

@@ -330,16 +330,17 @@ def mark_refunded(order: Order, *, actor, amount_vnd: int, reason: str) -> bool:
     return changed
 
 
-def expire_overdue(now: datetime | None = None) -> list[Order]:
+def expire_overdue(now: datetime | None = None, *, point_id: int | None = None) -> list[Order]:
     """Cancel the orders whose hold has run out (unpaid card orders, pickups not collected) and release their
-    stock. For a job: `flask orders expire`. Each order is re-read with its status, so a payment that lands at
-    the same moment wins or loses cleanly."""
+    stock: all of them (`flask orders expire`), or those of one point (checkout and the counter do it before they
+    look for stock, so an uncollected hold never keeps goods from a buyer once its time is up). Each order moves
+    by compare-and-set, so a payment that lands at the same moment wins or loses cleanly."""
     now = now or utcnow()
-    overdue = db.session.scalars(
-        sa.select(Order).where(Order.hold_until.is_not(None), Order.hold_until < now,
-                               Order.status.in_([OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED,
-                                                 OrderStatus.READY_FOR_PICKUP]))
-        .order_by(Order.id)).all()
+    where = [Order.hold_until.is_not(None), Order.hold_until < now,
+             Order.status.in_([OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED, OrderStatus.READY_FOR_PICKUP])]
+    if point_id is not None:
+        where.append(Order.point_id == point_id)
+    overdue = db.session.scalars(sa.select(Order).where(*where).order_by(Order.id)).all()
     expired = []
     for order in overdue:
         reason = ("unpaid" if order.status == OrderStatus.PENDING_PAYMENT else "not collected")
