@@ -1,4 +1,4 @@
-"""one-time keys of creating forms, versions of rows whose status moves (issue 11: exactly once)
+"""one-time keys of creating forms, the order's version, buyers' orders by phone and email (issue 11: exactly once)
 
 Revision ID: b11b00000002
 Revises: b11a00000001
@@ -30,6 +30,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_once_key_created_at'), ['created_at'], unique=False)
     with op.batch_alter_table('customer_order', schema=None) as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
+        batch_op.create_index(batch_op.f('ix_customer_order_phone'), ['phone'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_order_email'), ['email'], unique=False)
     with op.batch_alter_table('refund', schema=None) as batch_op:
         batch_op.alter_column('actor_id', existing_type=sa.Integer(), nullable=True)
 
@@ -38,6 +40,8 @@ def downgrade():
     with op.batch_alter_table('refund', schema=None) as batch_op:
         batch_op.alter_column('actor_id', existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table('customer_order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customer_order_email'))
+        batch_op.drop_index(batch_op.f('ix_customer_order_phone'))
         batch_op.drop_column('version')
     with op.batch_alter_table('once_key', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_once_key_created_at'))

@@ -24,28 +24,31 @@ def open_orders_of(contact: Contact, *, customer=None, now: datetime | None = No
                                      sa.or_(Order.hold_until.is_(None), Order.hold_until > now))
 
 
-def check_hold_caps(contact: Contact, *, customer=None, config: Mapping, now: datetime | None = None) -> None:
-    """Refuse when the buyer's open orders go over MAX_OPEN_ORDERS_PER_CONTACT, or their units of one product
-    over MAX_HELD_UNITS_PER_PRODUCT (0 turns a cap off). Checkout calls it once the new order is flushed, so the
-    new one counts, and after its stock is held: by then two checkouts of the same stock run one after the
-    other, so they cannot both slip under the cap. The caller rolls back on the refusal."""
+def check_hold_caps(contact: Contact, lines, *, customer=None, config: Mapping,
+                    now: datetime | None = None) -> None:
+    """Refuse when the order about to be placed (`lines`: (product, quantity) pairs) would take the buyer's open
+    orders over MAX_OPEN_ORDERS_PER_CONTACT, or their units of one product over MAX_HELD_UNITS_PER_PRODUCT (0 turns
+    a cap off). Checked before any stock is held, so it adds nothing to the time the stock rows stay locked; two
+    checkouts of one buyer at the same instant may pass it together (the per-contact rate limit bounds that)."""
     max_orders, max_units = config["MAX_OPEN_ORDERS_PER_CONTACT"], config["MAX_HELD_UNITS_PER_PRODUCT"]
     if not max_orders and not max_units:
         return
     open_ids = open_orders_of(contact, customer=customer, now=now).scalar_subquery()
     if max_orders:
         count = db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.id.in_(open_ids)))
-        if count > max_orders:
+        if count + 1 > max_orders:
             raise DomainError(str(_l("You already have %(n)s orders waiting to be paid for or collected. Pay for "
                                      "or collect one (or cancel it) before placing another.", n=max_orders)),
                               code="too_many_open_orders")
     if max_units:
-        held = sa.func.sum(OrderLine.quantity)
-        over = db.session.execute(
-            sa.select(sa.func.max(OrderLine.product_name), held).where(OrderLine.order_id.in_(open_ids))
-            .group_by(OrderLine.product_id).having(held > max_units)
-            .order_by(held.desc()).limit(1)).first()
-        if over is not None:
-            raise DomainError(str(_l("You can hold at most %(max)s of %(name)s in orders not yet paid for or "
-                                     "collected; this order would bring you to %(n)s.", max=max_units,
-                                     name=over[0], n=over[1])), field="lines", code="too_many_units_held")
+        adding = {product.id: (product.name, quantity) for product, quantity in lines}
+        held = dict(db.session.execute(
+            sa.select(OrderLine.product_id, sa.func.sum(OrderLine.quantity))
+            .where(OrderLine.order_id.in_(open_ids), OrderLine.product_id.in_(list(adding)))
+            .group_by(OrderLine.product_id)).all())
+        for product_id, (name, quantity) in adding.items():
+            total = held.get(product_id, 0) + quantity
+            if total > max_units:
+                raise DomainError(str(_l("You can hold at most %(max)s of %(name)s in orders not yet paid for or "
+                                         "collected; this order would bring you to %(n)s.", max=max_units,
+                                         name=name, n=total)), field="lines", code="too_many_units_held")

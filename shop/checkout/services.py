@@ -368,6 +368,7 @@ def place_order(lines: Mapping, *, fulfilment: str, payment_method: str, contact
         subtotal = sum(product.price_vnd * quantity for product, quantity in products)
         fee = shipping_fee_from_config(address.province_code, subtotal, config)
     holds = Holds(unpaid_card_minutes=config["UNPAID_CARD_HOLD_MINUTES"], pickup_hours=config["PICKUP_HOLD_HOURS"])
+    check_hold_caps(contact, products, customer=customer, config=config)  # before any stock row is locked
     try:
         order = create_order(point, products, fulfilment=fulfilment, payment_method=payment_method,
                              contact=contact, address=address, shipping_fee_vnd=fee, holds=holds, customer=customer,
@@ -376,7 +377,6 @@ def place_order(lines: Mapping, *, fulfilment: str, payment_method: str, contact
         if fulfilment == Fulfilment.PICKUP and error.code == "insufficient_stock":
             raise _point_lacks_lines(point) from error  # the buyer chose the point: say so, and offer another
         raise
-    check_hold_caps(contact, customer=customer, config=config)  # the new order counts; before any payment starts
     if customer is not None:
         clear_stored_cart(customer)
     if payment_method == OrderPaymentMethod.CARD:

@@ -247,9 +247,6 @@ def checkout():
         flash(_("Your cart is empty."), "info")
         return redirect(url_for(".cart"))
     key = form.posted_once_key()
-    if request.method == "POST" and key and once.is_key(key) and (earlier := once.result_of("checkout", key)):
-        session.pop(CART_KEY, None)
-        return redirect(earlier, 303)  # the same form again (a double click, a retry): the first order
     if form.validate_on_submit() and not form.refresh.data:
         cart = current_cart()
         try:

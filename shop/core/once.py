@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.core.database import open_transaction
@@ -44,14 +45,13 @@ def begin(kind: str, key: str) -> str | None:
     """Record `key` for `kind` in the current transaction, or return the page of what an earlier post with the
     same key created (then the caller creates nothing)."""
     open_transaction()
-    earlier = result_of(kind, key)
-    if earlier is not None:
-        return earlier
-    try:
-        with db.session.begin_nested():
-            db.session.add(OnceKey(kind=kind, key=key))
-    except sa.exc.IntegrityError:
-        # The same key committed by a post running at the same instant (PostgreSQL let us wait for it).
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    # One statement: a post running with the same key at the same instant makes this one wait for its commit
+    # (PostgreSQL) or has already committed (SQLite's write lock); either way nothing is inserted here.
+    inserted = db.session.execute(insert(OnceKey).values(kind=kind, key=key, created_at=utcnow())
+                                  .on_conflict_do_nothing().returning(OnceKey.key)).first()
+    if inserted is None:
         return result_of(kind, key) or ""
     return None
 

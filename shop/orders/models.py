@@ -60,8 +60,9 @@ class Order(db.Model):
     access_key: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
     contact_name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
-    phone: Mapped[str] = mapped_column(sa.String(20), nullable=False)  # E.164, e.g. +84912345678
-    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    # Indexed: checkout counts a buyer's open orders by phone and by email (the hold caps).
+    phone: Mapped[str] = mapped_column(sa.String(20), nullable=False, index=True)  # E.164, e.g. +84912345678
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False, index=True)
     locale: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="vi")
     fulfilment: Mapped[Fulfilment] = enum_column(Fulfilment, nullable=False)
     point_id: Mapped[int] = mapped_column(sa.ForeignKey("sales_point.id"), nullable=False, index=True)

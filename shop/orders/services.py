@@ -104,13 +104,15 @@ def create_order(point: SalesPoint, lines: list[tuple[Product, int]], *, fulfilm
     order.number = f"DH-{order.id:06d}"
     if fulfilment == Fulfilment.PICKUP:
         order.pickup_code = "".join(secrets.choice("0123456789") for _ in range(PICKUP_CODE_DIGITS))
-    _hold(order, point, lines)
     _event(order, "placed", None, order.status, actor=customer, total_vnd=order.total_vnd)
     if payment_method == OrderPaymentMethod.CARD:
         order.hold_until = now + timedelta(minutes=holds.unpaid_card_minutes)
     else:
         _move(order, OrderStatus.CONFIRMED, "confirmed", actor=customer)
         order.hold_until = now + timedelta(hours=holds.pickup_hours) if fulfilment == Fulfilment.PICKUP else None
+    # The stock is held last: its rows stay locked until the commit, so the less that follows, the more buyers
+    # a point serves at once.
+    _hold(order, point, lines)
     db.session.flush()
     audit_trail.record("orders.order_placed", order, actor=customer, number=order.number, point_id=point.id,
                        total_vnd=order.total_vnd, payment_method=payment_method.value)

@@ -64,13 +64,13 @@ def test_a_guest_holds_at_most_three_open_orders_matched_by_phone_or_email(app, 
 def test_paid_cancelled_and_overdue_orders_do_not_count(app, shop):
     first, second, third = (place(app, {shop["honey"].id: 1}) for _ in range(3))
     with pytest.raises(DomainError):
-        check_hold_caps(CHECKED, config={**app.config, "MAX_OPEN_ORDERS_PER_CONTACT": 2})
+        check_hold_caps(CHECKED, [(shop["honey"], 1)], config={**app.config, "MAX_OPEN_ORDERS_PER_CONTACT": 2})
     for order, values in ((first, {"status": OrderStatus.CANCELLED}), (second, {"paid_vnd": second.total_vnd}),
                           (third, {"hold_until": utcnow() - timedelta(minutes=1)})):
         db.session.execute(sa.update(Order).where(Order.id == order.id).values(**values))
     db.session.commit()
     assert db.session.scalars(open_orders_of(CHECKED)).all() == []
-    check_hold_caps(CHECKED, config={**app.config, "MAX_OPEN_ORDERS_PER_CONTACT": 1})
+    check_hold_caps(CHECKED, [(shop["honey"], 1)], config={**app.config, "MAX_OPEN_ORDERS_PER_CONTACT": 1})
     place(app, {shop["honey"].id: 1})
 
 
