@@ -351,9 +351,9 @@ def place_order(lines: Mapping, *, fulfilment: str, payment_method: str, contact
                 address: Address | None = None, pickup_point_code: str | None = None, customer=None,
                 locale: str = "vi", age_confirmed: bool = False, config: Mapping) -> Order:
     """The order for the cart `lines` ({product_id: quantity}), every rule checked again; stock is held in this
-    transaction (orders.create_order refuses with code "insufficient_stock"); a card order starts its payment
-    (payments.start_card_payment, which refuses with code "payment_unavailable" when the payment service
-    cannot be reached). On any DomainError the caller rolls back: nothing is created, nothing held."""
+    transaction (orders.create_order refuses with code "insufficient_stock"). On any DomainError the caller rolls
+    back: nothing is created, nothing held. A card order's payment starts on its pay page, after this transaction
+    has committed: Stripe is never called while the stock rows are locked."""
     fulfilment = _enum(Fulfilment, fulfilment, "fulfilment")
     payment_method = _enum(OrderPaymentMethod, payment_method, "payment_method")
     products = checked_lines(lines, config, age_confirmed=age_confirmed)
@@ -379,14 +379,4 @@ def place_order(lines: Mapping, *, fulfilment: str, payment_method: str, contact
         raise
     if customer is not None:
         clear_stored_cart(customer)
-    if payment_method == OrderPaymentMethod.CARD:
-        _start_card_payment(order)
     return order
-
-
-def _start_card_payment(order: Order) -> None:
-    # Imported when used: payments.services is written beside this module; until it exists a card order fails
-    # loudly (ImportError, the request rolls back) instead of leaving an order that no one can pay.
-    from shop.payments.services import start_card_payment
-
-    start_card_payment(order)

@@ -160,9 +160,6 @@ def _connect_login_merge(state) -> None:
 
 # ------------------------------------------------------------------------------------------- checkout
 
-PAYMENT_UNAVAILABLE = "payment_unavailable"
-
-
 def _prefill(form: CheckoutForm) -> None:
     if current_user.is_authenticated and request.method == "GET":
         form.name.data = form.name.data or current_user.full_name
@@ -179,11 +176,6 @@ def _fill_choices(form: CheckoutForm, points) -> None:
 
 
 def _show_refusal(form: CheckoutForm, error: DomainError, errors: list[str]) -> None:
-    if error.code == PAYMENT_UNAVAILABLE:
-        message = _("The payment service is unavailable at the moment. No order was placed and nothing was "
-                    "charged; please try again in a few minutes.")
-        form.payment_method.errors = [*form.payment_method.errors, message]
-        return
     field = getattr(form, error.field or "", None)
     if field is None or field.name in ("csrf_token", "submit", "refresh"):
         errors.append(error.message)

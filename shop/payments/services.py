@@ -104,18 +104,26 @@ def card_payment_of(order: Order) -> CardPayment | None:
 
 def start_card_payment(order: Order) -> CardPayment:
     """The order's PaymentIntent: created on the first visit to the pay page, the same one on every retry. The
-    amount is the order's total as stored (never anything from the browser)."""
+    amount is the order's total as stored (never anything from the browser). Stripe is asked before the order is
+    locked (nothing may wait on its answer); the per-order idempotency key gives two tabs paying at once the same
+    intent, and only one of them stores it."""
     if order.payment_method != OrderPaymentMethod.CARD:
         raise DomainError(str(_l("This order is not paid by card.")), code="not_card")
-    _lock(order)  # two tabs paying at once get the same intent, not a duplicate row
+    not_payable = Conflict(str(_l("This order is not waiting for a payment.")), field="status", code="not_payable")
     if order.status != OrderStatus.PENDING_PAYMENT:
-        raise Conflict(str(_l("This order is not waiting for a payment.")), field="status", code="not_payable")
+        raise not_payable
     payment = card_payment_of(order)
     if payment is not None:
         return payment
     with _stripe():
         intent = gateway.create_payment_intent(order.total_vnd, order.number,
                                                idempotency_key=f"intent-{order.number}-{_secret_tag(order)}")
+    _lock(order)  # decided again under the lock: paid, cancelled or stored by the other tab meanwhile
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise not_payable
+    payment = card_payment_of(order)
+    if payment is not None:
+        return payment
     payment = CardPayment(order_id=order.id, intent_id=intent.id, client_secret=intent.client_secret,
                           amount_vnd=intent.amount_vnd, status=intent.status)
     db.session.add(payment)
