@@ -154,3 +154,10 @@ def shared_app(make_app, tmp_path):
     with app.app_context():
         db.create_all()
     return app
+
+
+def at_run_time(values: dict) -> dict:
+    """Parameters that depend on today's date are given as callables and computed when the test runs, not when
+    pytest collects it: a run that crosses midnight in Vietnam (17:00 UTC) would otherwise test yesterday's
+    "tomorrow"."""
+    return {key: value() if callable(value) else value for key, value in values.items()}

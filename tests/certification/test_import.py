@@ -15,6 +15,7 @@ from shop.core.clock import today
 from shop.extensions import db
 from shop.producers.models import LegalForm, Producer
 from tests.certification.fixtures import HEADER, as_date, csv_bytes, row, xlsx_bytes
+from tests.conftest import at_run_time
 from tests.factories import PHU_HOA, make_certificate, make_producer, make_product
 
 DONG_NAI = 75
@@ -137,7 +138,7 @@ def test_english_headers_are_accepted(app_ctx):
     ({"stars": "ba"}, "Số sao", "1 to 5"),
     ({"score": 80}, "Điểm", "50–69"),
     ({"score": 120}, "Điểm", "0 to 100"),
-    ({"decision_date": (today() + timedelta(days=1)).strftime("%d/%m/%Y")}, "Ngày quyết định", "future"),
+    ({"decision_date": lambda: (today() + timedelta(days=1)).strftime("%d/%m/%Y")}, "Ngày quyết định", "future"),
     ({"decision_date": "31/02/2024"}, "Ngày quyết định", "not a date"),
     ({"decision_no": ""}, "Số quyết định", "required"),
     ({"level": "xã"}, "Cấp", "not a level"),
@@ -145,6 +146,7 @@ def test_english_headers_are_accepted(app_ctx):
     ({"product": ""}, "Tên sản phẩm", "required"),
 ])
 def test_each_bad_cell_is_reported_with_its_row_and_column(app_ctx, changes, column, words):
+    changes = at_run_time(changes)
     preview = preview_of(csv_bytes([row(), row(number=2, **{"decision_no": "200/QĐ-UBND", **changes})]))
     assert [(e.row, e.column) for e in preview.errors] == [(3, column)]
     assert words in preview.errors[0].message

@@ -13,7 +13,7 @@ from shop.core.clock import today
 from shop.extensions import db
 from shop.producers.models import Producer
 from tests.certification.fixtures import csv_bytes, row, xlsx_bytes
-from tests.conftest import csrf_token, login, post_form
+from tests.conftest import at_run_time, csrf_token, login, post_form
 from tests.factories import make_certificate, make_producer, make_product, make_user
 
 PAGES = ["/department/certificates", "/department/certificates/expiring", "/department/certificates/new",
@@ -151,13 +151,14 @@ def test_an_officer_records_a_certificate_valid_36_months_by_default(app, client
 
 @pytest.mark.parametrize("changes, message", [
     ({"score": "75"}, "does not give 3 stars"),
-    ({"decision_date": (today() + timedelta(days=1)).isoformat()}, "cannot be in the future"),
+    ({"decision_date": lambda: (today() + timedelta(days=1)).isoformat()}, "cannot be in the future"),
     ({"level": "central"}, "Only 5-star products"),
     ({"stars": "7"}, "Not a valid choice"),
     ({"decision_no": ""}, "Please fill in this field"),
     ({"product": "999999"}, "Choose a product"),
 ])
 def test_a_wrong_certificate_is_refused_on_the_form(app, client, desk, changes, message):
+    changes = at_run_time(changes)
     before = len(certificates(app))
     response = post_form(client, "/department/certificates/new", _form(desk["product"], **changes))
     assert response.status_code == 400

@@ -15,6 +15,7 @@ from shop.extensions import db
 from shop.traceability import queries
 from shop.traceability.models import Lot, LotStatus, TraceAttachment, TraceEvent, TraceEventType, TraceInput
 from shop.traceability.services import create_lot, record_event, update_lot_status
+from tests.conftest import at_run_time
 from tests.factories import make_product
 from tests.traceability.conftest import pdf_file, png_bytes, uploaded_files
 
@@ -62,13 +63,14 @@ def test_a_duplicate_lot_code_of_the_same_product_is_refused(lot, product, owner
 
 
 @pytest.mark.parametrize("change, code", [
-    ({"production_date": today() + timedelta(days=1)}, "invalid_production_date"),
-    ({"expiry_date": today() - timedelta(days=30)}, "expiry_before_production"),
+    ({"production_date": lambda: today() + timedelta(days=1)}, "invalid_production_date"),
+    ({"expiry_date": lambda: today() - timedelta(days=30)}, "expiry_before_production"),
     ({"quantity": 0}, "invalid_quantity"),
     ({"quantity": -5}, "invalid_quantity"),
     ({"lot_code": "  "}, "lot_code_required"),
 ])
 def test_bad_lot_input_is_refused(product, owner, change, code):
+    change = at_run_time(change)
     fields = {"lot_code": "L-9", "production_date": today() - timedelta(days=3), "quantity": 10, **change}
     with pytest.raises(DomainError) as refused:
         create_lot(product, **fields, actor=owner)
