@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from shop.accounts.models import Role
 from shop.audit import services as audit_services
 from shop.audit.models import Audit, AuditStatus
+from shop.books.queries import verify_books
 from shop.extensions import db
 from shop.inventory import services as inventory
 from shop.inventory.models import (
@@ -26,7 +27,6 @@ from shop.inventory.models import (
     Transfer,
     TransferStatus,
 )
-from shop.inventory.queries import verify_ledger
 from shop.orders import services as orders
 from shop.orders.models import Order, OrderStatus
 from shop.payments import services as payments
@@ -46,11 +46,6 @@ ONCE_KEY_RE = re.compile(r'name="once_key"[^>]*value="([^"]+)"')
 
 def _books_clean() -> None:
     """What must hold after any race: stock = ledger, reserved = what orders hold, money within its bounds."""
-    assert verify_ledger() == []
-    try:
-        from shop.books.queries import verify_books
-    except ImportError:  # pragma: no cover - the books module arrives with the same issue
-        return
     assert verify_books() == []
 
 
@@ -131,9 +126,7 @@ def _same_result(responses) -> None:
     """A double submission of the same form (same one-time key): both land on the same page, one effect."""
     crashes = [r for r in responses if isinstance(r, Exception)]
     assert not crashes, crashes
-    assert {r.status_code for r in responses} <= {302, 303}, [
-        (r.status_code, re.findall(r'class="[^"]*(?:error|alert|flash)[^"]*"[^>]*>(.*?)<', r.text, re.DOTALL)[:5])
-        for r in responses]
+    assert {r.status_code for r in responses} <= {302, 303}, [r.status_code for r in responses]
     assert len({r.headers["Location"] for r in responses}) == 1, [r.headers["Location"] for r in responses]
 
 

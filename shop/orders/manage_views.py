@@ -252,8 +252,13 @@ def refund(code: str, number: str):
     point = point_from_url(code)
     order = _order_or_404(point, number)
     form = ACTION_FORMS["refund"](order)
-    made = []
-    done = submit_creating_form(form, "refund", lambda: made.append(_refund(order, form)) or made[-1],
+    made = []  # the refund recorded, to send to Stripe once committed
+
+    def record_refund():
+        made.append(_refund(order, form))
+        return made[-1]
+
+    done = submit_creating_form(form, "refund", record_refund,
                                 lambda _record: url_for(".order_detail", code=point.code, number=order.number),
                                 success=_("The refund is recorded."), default_field="status", redirect_code=303)
     if done:
