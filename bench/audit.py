@@ -120,8 +120,8 @@ def report(args, timings: dict, results: dict) -> None:
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"audit-{datetime.now():%Y%m%d-%H%M%S}.json"
-    path.write_text(json.dumps({"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "prepare": timings, "results": results}, indent=2,
-                               ensure_ascii=False))
+    path.write_text(json.dumps({"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+                                "prepare": timings, "results": results}, indent=2, ensure_ascii=False))
     print(f"Saved {path.relative_to(ROOT)}")
 
 

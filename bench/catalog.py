@@ -200,8 +200,8 @@ def check_route(url: str) -> None:
 
 
 def run_wrk(wrk: str, lua: Path, url: str, args, seconds: int) -> dict:
-    result = subprocess.run([wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "30s", "--latency",
-                             "-s", str(lua), url], capture_output=True, text=True, check=True)
+    result = subprocess.run([wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "30s",
+                             "--latency", "-s", str(lua), url], capture_output=True, text=True, check=True)
     line = next((line for line in result.stdout.splitlines() if line.startswith("WRK_JSON ")), None)
     if line is None:
         sys.exit(f"wrk printed no report for {url}:\n{result.stdout}\n{result.stderr}")
@@ -234,7 +234,8 @@ def report(args, timings: dict, passes: dict) -> None:
 def table(results: dict) -> None:
     baseline = results["baseline"]["rps"]
     # wrk's own timeout is 30 s so that slow answers are measured, not dropped from the percentiles.
-    header = f"{'route':<9} {'path':<40} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'×base':>6} {'errors':>6}"
+    header = (f"{'route':<9} {'path':<40} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+              f"{'×base':>6} {'errors':>6}")
     print(header + "\n" + "-" * len(header))
     for name, r in results.items():
         errors = sum(r["errors"].values())

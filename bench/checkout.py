@@ -191,8 +191,9 @@ def _stock_point(args) -> Shop:
 def checkout_form(token: str, point_code: str, once_key: str | None = None) -> dict:
     """What a guest types on /checkout for a pickup at the point, paid there (with the form's one-time key, as a
     browser sends it)."""
-    return {"csrf_token": token, **({"once_key": once_key} if once_key else {}), "name": "Nguyễn Thị Hoa", "phone": "0912 345 678", "email": "hoa@example.vn",
-            "fulfilment": "pickup", "pickup_point": point_code, "payment_method": "pay_at_pickup"}
+    return {"csrf_token": token, **({"once_key": once_key} if once_key else {}), "name": "Nguyễn Thị Hoa",
+            "phone": "0912 345 678", "email": "hoa@example.vn", "fulfilment": "pickup", "pickup_point": point_code,
+            "payment_method": "pay_at_pickup"}
 
 
 def token_of(response) -> str:
@@ -489,8 +490,8 @@ def report(args, runs: list[dict]) -> None:
         print(f"{run['database']:<11} {load['orders']:>6} {load['orders_per_s']:>8.1f} {load['post_p50']:>8.1f} "
               f"{load['post_p95']:>8.1f} {load['cycle_p95']:>9.1f} {load['requests_per_s']:>7.1f} {ratio:>6.2f} "
               f"{refused:>7} {errors:>6} {race['ordered']:>3}/{race['units']:<3} {run['books']['oversold_units']:>8}")
-    print("(latencies in ms; req/s = the buyers' requests (2 or 3 per cycle, see --flow); ×base = req/s over the baseline "
-          "page's req/s at the same concurrency)")
+    print("(latencies in ms; req/s = the buyers' requests (2 or 3 per cycle, see --flow); "
+          "×base = req/s over the baseline page's req/s at the same concurrency)")
     for run in runs:
         baseline = run["results"]["baseline"]
         print(f"{run['database']}: machine load average (1 min) {run['results']['load_average_before']:.1f} before "

@@ -1,6 +1,6 @@
 """A point's back office under load on the scale data: stock page, dashboard, counter sales, ledger check.
 
-    .venv/bin/python bench/inventory.py                                   # 20,000 products, 1,000 points, 1,000,000 movements
+    .venv/bin/python bench/inventory.py   # 20,000 products, 1,000 points, 1,000,000 movements
     .venv/bin/python bench/inventory.py --products 5000 --movements 100000 --duration 5   # a quick run
 
 Builds a temporary SQLite database with `flask db upgrade` and `flask seed scale --movements N`, times
@@ -264,7 +264,8 @@ def report(args, timings: dict, results: dict, code: str) -> None:
           f"{os.cpu_count()} CPUs")
     measured = {name: r for name, r in results.items() if name != "counter" and "missing" not in r}
     baseline = measured.get("baseline", {}).get("rps")
-    header = f"{'route':<14} {'path':<34} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'×base':>6} {'errors':>6}"
+    header = (f"{'route':<14} {'path':<34} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+              f"{'×base':>6} {'errors':>6}")
     print(header + "\n" + "-" * len(header))
     for name, r in results.items():
         if name == "counter":

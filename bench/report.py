@@ -1,6 +1,6 @@
 """The yearly programme report on the scale data, as XLSX and as PDF (issue 6: ≤ 10 s each).
 
-    .venv/bin/python bench/report.py                                  # 20,000 products, 1,000 points, 1,000,000 movements
+    .venv/bin/python bench/report.py   # 20,000 products, 1,000 points, 1,000,000 movements
     .venv/bin/python bench/report.py --products 5000 --movements 100000   # a quick run
     .venv/bin/python bench/report.py --database /tmp/r.sqlite --keep   # keep (and reuse) the database
 

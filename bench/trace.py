@@ -226,12 +226,13 @@ def report(args, runs: list[dict]) -> None:
         results = run["results"]
         baseline = results["baseline"]["rps"]
         print(f"\n[{run['db']}]")
-        header = f"{'route':<22} {'path':<40} {'KB':>5} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'×base':>6} {'err':>4}"
+        header = (f"{'route':<22} {'path':<40} {'KB':>5} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+                  f"{'×base':>6} {'err':>4}")
         print(header + "\n" + "-" * len(header))
         for name, r in results.items():
-            print(f"{name:<22} {r['path'][:40]:<40} {r['page_bytes'] / 1024:>5.0f} {r['rps']:>8.1f} {r['p50'] / 1000:>7.1f} "
-                  f"{r['p95'] / 1000:>7.1f} {r['p99'] / 1000:>7.1f} {r['rps'] / baseline:>6.2f} "
-                  f"{sum(r['errors'].values()):>4}")
+            print(f"{name:<22} {r['path'][:40]:<40} {r['page_bytes'] / 1024:>5.0f} {r['rps']:>8.1f} "
+                  f"{r['p50'] / 1000:>7.1f} {r['p95'] / 1000:>7.1f} {r['p99'] / 1000:>7.1f} "
+                  f"{r['rps'] / baseline:>6.2f} {sum(r['errors'].values()):>4}")
         for name in ("trace", f"trace (c{args.workers})", f"trace, uncached (c{args.workers})"):
             p95 = results[name]["p95"] / 1000
             print(f"Target {name} p95 ≤ 50 ms: {p95:.1f} ms — {'met' if p95 <= 50 else 'MISSED'}")

@@ -54,8 +54,9 @@ def configure(app: Flask, test_config: dict | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from shop.config import cache_config
     from shop.core.database import init_engine_events
-    from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from shop.extensions import babel, csrf, db, journal_cache, limiter, login_manager, migrate, page_cache
 
     init_engine_events(app)  # before db.init_app, which builds the engine from these options
     db.init_app(app)
@@ -63,6 +64,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    config = app.config
+    page_cache.init_app(app, cache_config(config, "page", size=config["PAGE_CACHE_SIZE"],
+                                          seconds=config["PAGE_CACHE_SECONDS"]))
+    journal_cache.init_app(app, cache_config(config, "journal", size=config["TRACE_JOURNAL_CACHE_SIZE"],
+                                             seconds=config["TRACE_JOURNAL_CACHE_SECONDS"]))
     from shop.web import select_locale, select_timezone
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
@@ -88,21 +94,19 @@ def import_models() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from shop import api
     from shop.accounts.views import bp as accounts_bp
-    from shop.api import bp as api_bp
-    from shop.audit.audit_views import bp as audits_bp
-    from shop.audit.criteria_views import bp as audit_criteria_bp
-    from shop.audit.dashboard_views import bp as department_bp
-    from shop.audit.point_views import bp as point_audits_bp
-    from shop.audit.report_views import bp as reports_bp
-    from shop.catalog.api_views import bp as catalog_api_bp
+    from shop.audit.audits.point_views import bp as point_audits_bp
+    from shop.audit.audits.views import bp as audits_bp
+    from shop.audit.criteria.views import bp as audit_criteria_bp
+    from shop.audit.dashboard.views import bp as department_bp
+    from shop.audit.reports.views import bp as reports_bp
     from shop.catalog.manage_views import bp as catalog_manage_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.certification.change_views import bp as change_requests_bp
     from shop.certification.department_views import bp as certification_department_bp
     from shop.certification.registry_views import bp as certificates_bp
     from shop.checkout.views import bp as checkout_bp
-    from shop.inventory.api_views import bp as inventory_api_bp
     from shop.inventory.counter_views import bp as counter_manage_bp
     from shop.inventory.dashboard_views import bp as dashboard_manage_bp
     from shop.inventory.file_views import bp as files_manage_bp
@@ -110,16 +114,13 @@ def register_blueprints(app: Flask) -> None:
     from shop.orders.manage_views import bp as orders_manage_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
-    from shop.producers.api_views import bp as producers_api_bp
     from shop.producers.views import bp as producers_bp
     from shop.recalls.views import bp as recalls_bp
     from shop.recalls.views import point_bp as recalls_point_bp
     from shop.recalls.views import producer_bp as recalls_producer_bp
-    from shop.sales_points.api_views import bp as sales_points_api_bp
     from shop.sales_points.department_views import bp as sales_points_department_bp
     from shop.sales_points.views import bp as sales_points_bp
     from shop.search.views import bp as search_bp
-    from shop.traceability.api_views import bp as trace_api_bp
     from shop.traceability.label_views import bp as trace_labels_bp
     from shop.traceability.producer_views import bp as trace_producer_bp
     from shop.traceability.views import bp as trace_bp
@@ -138,13 +139,8 @@ def register_blueprints(app: Flask) -> None:
                             orders_manage_bp):
         app.register_blueprint(point_manage_bp, url_prefix="/manage/points")
     app.register_blueprint(certification_department_bp, url_prefix="/department/bases")
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
-    app.register_blueprint(catalog_api_bp, url_prefix="/api/v1")
-    app.register_blueprint(producers_api_bp, url_prefix="/api/v1")
-    app.register_blueprint(sales_points_api_bp, url_prefix="/api/v1")
-    app.register_blueprint(inventory_api_bp, url_prefix="/api/v1")
+    api.init_app(app)  # the JSON API under /api/v1 (flask-smorest)
     app.register_blueprint(trace_bp)
-    app.register_blueprint(trace_api_bp, url_prefix="/api/v1")
     app.register_blueprint(trace_producer_bp, url_prefix="/manage/producer")
     app.register_blueprint(trace_labels_bp, url_prefix="/manage/producer")
     # These carry their own url_prefix (/department/recalls, /manage/producer, /manage/points, /department/changes).

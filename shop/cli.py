@@ -4,23 +4,18 @@ Each command is one unit of work: services flush, the command commits once at th
 error. Refusals (a DomainError) are printed to stderr as "Error: …" with exit code 1. Commands speak English,
 including the services' messages (the site's default locale is Vietnamese)."""
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from flask_babel import force_locale
 
 from shop.accounts.models import Role
 from shop.accounts.services import create_api_token, create_user, get_user_by_email
-from shop.audit import certificate_alerts  # noqa: F401  (adds `flask certificates alerts` to the group)
-from shop.audit.cli import audit_cli
-from shop.audit.report_cli import report_command
+from shop.audit.cli import audit_cli  # also adds `flask certificates alerts`
+from shop.audit.reports.cli import report_command
 from shop.books.cli import books_cli  # also adds `flask inventory verify`, its older name
 from shop.certification.cli import certificates_cli
-from shop.core.errors import DomainError
-from shop.extensions import db
+from shop.core.unit_of_work import command_unit
 from shop.inventory.cli import inventory_cli
 from shop.orders.cli import orders_cli
 from shop.payments.cli import payments_cli
@@ -46,21 +41,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(certificates_cli)
     app.cli.add_command(report_command)
     app.cli.add_command(books_cli)
-
-
-@contextmanager
-def unit_of_work() -> Iterator[None]:
-    """Commit once when the block succeeds; roll back on any error and turn refusals into CLI errors."""
-    try:
-        with force_locale("en"):
-            yield
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from error
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 # --- users -------------------------------------------------------------------------------------------------
@@ -99,7 +79,7 @@ def users_create(email: str, role: str, password: str | None, full_name: str, pr
         points.append(point)
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with unit_of_work():
+    with command_unit():
         user = create_user(email, password, role=role, full_name=full_name)
         if producer is not None:
             attach_member(producer, user)
@@ -118,7 +98,7 @@ def users_token(email: str, name: str) -> None:
     user = get_user_by_email(email)
     if user is None:
         raise click.ClickException(f"No account has the email {email.strip().lower()}.")
-    with unit_of_work():
+    with command_unit():
         _token, secret = create_api_token(user, name)
     click.echo(f"API token for {user.email} ({user.role.value}); keep it secret, it is not shown again:")
     click.echo(secret)
@@ -130,7 +110,7 @@ def users_token(email: str, name: str) -> None:
 @click.option("--no-images", is_flag=True, help="Skip the generated placeholder pictures (faster).")
 def seed_demo_command(no_images: bool) -> None:
     """Load the demo data from seed/ (idempotent: running it again creates nothing new)."""
-    with unit_of_work():
+    with command_unit():
         report = seed_demo(images=not no_images)
     created = ", ".join(f"{count} {what}" for what, count in sorted(report.created.items()))
     click.echo(f"Demo data: created {created or 'nothing (already loaded)'}.")
@@ -154,7 +134,7 @@ def seed_demo_command(no_images: bool) -> None:
               help="Stock ledger rows to generate at the open points (the inventory benchmark uses 1000000).")
 def seed_scale_command(products: int, producers: int, points: int, random_seed: int, movements: int) -> None:
     """Generate a large catalogue for benchmarks (refused when more than 1,000 products exist)."""
-    with unit_of_work():
+    with command_unit():
         ensure_scale_allowed()  # before the progress bar, so a refusal is a clean one-line message
         with click.progressbar(length=scale_steps(products, producers, points, movements),
                                label="Generating scale data", show_percent=True, show_eta=True,

@@ -55,8 +55,18 @@ class DefaultConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
-    # Storefront pages kept per process for anonymous visitors (0 turns the cache off).
+    # Caches of rendered storefront pages (anonymous visitors) and trace journals. In this process unless
+    # CACHE_REDIS_URL names a Redis, e.g. redis://127.0.0.1:6379/1: with several workers set it, so that they all
+    # serve the same entries. Every key there starts with CACHE_KEY_PREFIX.
+    CACHE_REDIS_URL: str | None = None
+    CACHE_KEY_PREFIX = "ocop:"
+    # Entries kept in the process (0 turns a cache off; Redis evicts by its own policy) and for how long. The page
+    # key holds the catalogue version and the day, so an entry is never served after a change; the journal key
+    # holds the journal's version, and its entries expire so that a renamed sales point shows within minutes.
     PAGE_CACHE_SIZE = 512
+    PAGE_CACHE_SECONDS = 24 * 3600
+    TRACE_JOURNAL_CACHE_SIZE = 256
+    TRACE_JOURNAL_CACHE_SECONDS = 600
 
     # Stock: alerts and the storefront's availability bands.
     LOW_STOCK_THRESHOLD = 5          # default per point and product; managers set their own per product
@@ -106,7 +116,8 @@ def load_environment(config: dict) -> None:
     env = os.environ
     if env.get("DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(env["DATABASE_URL"])
-    for key in ("SECRET_KEY", "SHOP_ENV", "UPLOAD_DIR", "SEARCH_INDEX_DIR", "RATELIMIT_STORAGE_URI", "STRIPE_API_BASE",
+    for key in ("SECRET_KEY", "SHOP_ENV", "UPLOAD_DIR", "SEARCH_INDEX_DIR", "RATELIMIT_STORAGE_URI", "CACHE_REDIS_URL",
+                "CACHE_KEY_PREFIX", "STRIPE_API_BASE",
                 "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_JS_URL",
                 "MAIL_DEFAULT_SENDER", "MAIL_FOLDER", "PUBLIC_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD"):
         if env.get(key):
@@ -123,6 +134,15 @@ def load_environment(config: dict) -> None:
         config["MAIL_PORT"] = int(env["MAIL_PORT"])
     if env.get("MAIL_USE_TLS"):
         config["MAIL_USE_TLS"] = env["MAIL_USE_TLS"].lower() in ("1", "true", "yes")
+
+
+def cache_config(config: dict, name: str, *, size: int, seconds: int) -> dict:
+    """Flask-Caching settings of the cache `name`: Redis when CACHE_REDIS_URL is set (one store for every worker),
+    else a SimpleCache of at most `size` entries in this process. Entries live `seconds`."""
+    common = {"CACHE_DEFAULT_TIMEOUT": seconds, "CACHE_KEY_PREFIX": f"{config['CACHE_KEY_PREFIX']}{name}:"}
+    if config.get("CACHE_REDIS_URL"):
+        return {**common, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": config["CACHE_REDIS_URL"]}
+    return {**common, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": size}
 
 
 def normalise_database_url(url: str) -> str:

@@ -1,5 +1,6 @@
 """Unbound extension instances. Everything imports `db` from here, never from `shop`."""
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,3 +31,7 @@ csrf = CSRFProtect()
 babel = Babel()
 # Storage comes from RATELIMIT_STORAGE_URI (memory by default, Redis in production).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Rendered storefront pages for anonymous visitors, and rendered trace journals: in Redis when CACHE_REDIS_URL is
+# set, so that every worker reads and fills the same entries; else in this process (shop.config.cache_config).
+page_cache = Cache()
+journal_cache = Cache()

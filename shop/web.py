@@ -1,12 +1,10 @@
 """Web glue shared by every page: locale, Jinja filters, errors as HTML or JSON, security headers, media."""
+import hmac
 import posixpath
 import re
-import secrets
-import threading
 from collections.abc import Callable
 from functools import wraps
 
-from cachetools import LRUCache
 from flask import (
     Flask,
     abort,
@@ -37,7 +35,8 @@ from shop.core.images import IMAGE_SUBDIR, rendition_path, rendition_widths
 from shop.core.money import format_vnd
 from shop.core.pagination import MAX_PAGE
 from shop.core.text import render_markdown
-from shop.extensions import db
+from shop.core.unit_of_work import unit_of_work
+from shop.extensions import db, page_cache
 
 
 def select_locale() -> str:
@@ -69,6 +68,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(former_district_name, "former_district_name")
     app.add_template_global(short_address, "short_address")
     app.add_template_global(live_fragment, "live_fragment")
+    app.extensions["live_nonce"] = live_nonce(app.config["SECRET_KEY"])
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.add_extension("jinja2.ext.i18n")
 
@@ -203,12 +203,11 @@ def _commit_or_show(form, action, *, success: str, default_field: str) -> tuple[
     """(True, what `action()` returned) once committed and `success` flashed; (False, None) after a refusal,
     rolled back and shown on the field it names."""
     try:
-        result = again_if_stale(action)
+        with unit_of_work():
+            result = again_if_stale(action)
     except DomainError as error:
-        db.session.rollback()
         _show_on_field(form, error.message, error.field, default_field)
         return False, None
-    db.session.commit()
     flash(success, "success")
     return True, result
 
@@ -269,36 +268,28 @@ def form_status() -> int:
 
 # --- page cache ----------------------------------------------------------------------------------------
 
-_page_cache_lock = threading.Lock()
-
-
 def cached_page(view):
-    """Serve a storefront page from a per-process cache for anonymous visitors. The key holds the catalogue
-    version and today's date, so any committed catalogue change (or midnight) makes every entry stale; pages
-    that set a cookie or show a one-off message are never stored. Stock does not bump the version: what
-    depends on it is a live fragment (below), stored as its mark and filled in for each response."""
+    """Serve a storefront page from the page cache (shared by the workers when CACHE_REDIS_URL is set) for
+    anonymous visitors. The key holds the catalogue version and today's date, so any committed catalogue change
+    (or midnight) makes every entry stale; pages that set a cookie or show a one-off message are never stored.
+    Stock does not bump the version: what depends on it is a live fragment (below), stored as its mark and filled
+    in for each response."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        size = current_app.config.get("PAGE_CACHE_SIZE", 0)
-        if (not size or request.method not in ("GET", "HEAD") or current_user.is_authenticated
-                or "_flashes" in session):
+        if (not current_app.config.get("PAGE_CACHE_SIZE", 0) or request.method not in ("GET", "HEAD")
+                or current_user.is_authenticated or "_flashes" in session):
             return view(*args, **kwargs)
         from shop.search.versioning import current_version
 
-        key = (request.full_path, str(get_locale()), current_version(), today())
-        cache = current_app.extensions.get("page_cache")
-        if cache is None:
-            cache = current_app.extensions.setdefault("page_cache", LRUCache(maxsize=size))
-        with _page_cache_lock:
-            body = cache.get(key)
+        key = repr((request.full_path, str(get_locale()), current_version(), today().isoformat()))
+        body = page_cache.get(key)
         if body is not None:
             return current_app.response_class(body, mimetype="text/html")
         response = make_response(view(*args, **kwargs))
         if (response.status_code == 200 and not session.modified and "Set-Cookie" not in response.headers
                 and not response.direct_passthrough):
-            with _page_cache_lock:
-                cache[key] = response.get_data()
+            page_cache.set(key, response.get_data())
         return response
 
     return wrapped
@@ -307,12 +298,18 @@ def cached_page(view):
 # --- live fragments ------------------------------------------------------------------------------------
 # A cached page may hold a part that changes without the catalogue version changing (stock: every sale
 # changes it). The page body keeps a mark where that part goes and the part is rendered afresh for every
-# response, cached or not, by one small query. The mark carries a secret of this process so that no text a
-# user wrote (a description, a story) can pass for one.
+# response, cached or not, by one small query. The mark carries a secret drawn from SECRET_KEY so that no text
+# a user wrote (a description, a story) can pass for one; every worker draws the same, so a page another worker
+# stored in the shared cache gets its fragments too.
 
 _live_renderers: dict[str, Callable[..., str]] = {}
-_LIVE_NONCE = secrets.token_hex(8)
 _LIVE_MARK = re.compile(rb"<!--live:([0-9a-f]{16}):([a-z_]{1,40}):([0-9]{1,18}(?:\.[0-9]{1,18}){0,3})-->")
+
+
+def live_nonce(secret_key: str | bytes) -> str:
+    """The secret of the marks: 16 hex digits, the same in every worker of one installation."""
+    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return hmac.new(key, b"live-fragment-mark", "sha256").hexdigest()[:16]
 
 
 def live_renderer(name: str):
@@ -331,7 +328,8 @@ def live_fragment(name: str, *keys: int) -> Markup:
     is called with."""
     if name not in _live_renderers:
         raise KeyError(f"no live fragment named {name!r}")
-    return Markup(f"<!--live:{_LIVE_NONCE}:{name}:{'.'.join(str(int(key)) for key in keys)}-->")
+    return Markup(f"<!--live:{current_app.extensions['live_nonce']}:{name}:"
+                  f"{'.'.join(str(int(key)) for key in keys)}-->")
 
 
 def fill_live_fragments(response):
@@ -341,7 +339,7 @@ def fill_live_fragments(response):
     body = response.get_data()
     if b"<!--live:" not in body:
         return response
-    nonce = _LIVE_NONCE.encode()
+    nonce = current_app.extensions["live_nonce"].encode()
 
     def render(match: re.Match) -> bytes:
         if match.group(1) != nonce:

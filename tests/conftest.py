@@ -1,6 +1,7 @@
 """Test fixtures. Each test gets its own app. On SQLite (default) each test has its own in-memory database
 built with create_all; with TEST_DATABASE_URL (PostgreSQL in CI) the schema is built once by the Alembic
-migrations and every table is emptied after each test."""
+migrations and every table is emptied after each test. Under pytest-xdist (`make test`) each worker has its own
+PostgreSQL database (see _database_of_this_worker)."""
 import os
 import re
 from pathlib import Path
@@ -13,7 +14,30 @@ from babel.messages.pofile import read_po
 from shop import create_app
 from shop.extensions import db
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own beside the one given (`test` →
+    `test_gw0`, `test_gw1`…), created when missing, so that workers never empty each other's tables. The
+    environment is updated too: the live servers and the modules that read TEST_DATABASE_URL see it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    import psycopg
+
+    given = sa.engine.make_url(url)
+    if given.database.endswith(f"_{worker}"):
+        return url
+    own = given.set(database=f"{given.database}_{worker}")
+    admin_dsn = given.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own.database,)).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{own.database}"')
+    os.environ["TEST_DATABASE_URL"] = own.render_as_string(hide_password=False)
+    return os.environ["TEST_DATABASE_URL"]
+
+
+TEST_DATABASE_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL"))
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "shop" / "translations"
 
 
@@ -34,6 +58,22 @@ def compile_catalogues() -> None:
 @pytest.fixture(scope="session", autouse=True)
 def compiled_catalogues():
     compile_catalogues()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """The browser tests serve their shop from a SQLite file whatever the database under test, so the PostgreSQL
+    run leaves them out; under pytest-xdist they share one worker (--dist loadgroup), which seeds their shop once.
+    Runs before xdist's own hook, which reads the group."""
+    if TEST_DATABASE_URL:
+        browser = [item for item in items if item.get_closest_marker("browser")]
+        if browser:
+            config.hook.pytest_deselected(items=browser)
+            items[:] = [item for item in items if not item.get_closest_marker("browser")]
+        return
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 # What a production app needs besides SHOP_ENV (shop.config.apply_production_rules refuses the development

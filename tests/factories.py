@@ -74,3 +74,14 @@ def make_point_manager(*points, email: str | None = None, **kw):
     for point in points:
         assign_manager(point, user)
     return user
+
+
+def recall_lot(lot, *, reason: str, actor=None) -> list:
+    """Recall `lot` the way the shop does it (recalls.recall: orders holding it cancelled, the lot marked, every
+    shelf emptied, the journal told), by `actor` or else by a trade officer of the department. Returns the ledger
+    rows that took it off the shelves."""
+    from shop.recalls.services import recall
+
+    if actor is None:
+        actor = make_user(Role.TRADE_OFFICER, email=f"recall-officer-{next(_seq)}@example.vn")
+    return recall(lot, reason=reason, actor=actor).pulled

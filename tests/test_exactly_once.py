@@ -14,7 +14,7 @@ import requests
 import sqlalchemy as sa
 
 from shop.accounts.models import Role
-from shop.audit import services as audit_services
+from shop.audit.audits import services as audit_services
 from shop.audit.models import Audit, AuditStatus
 from shop.books.queries import verify_books
 from shop.extensions import db
@@ -155,7 +155,8 @@ def test_receive_and_cancel_of_the_same_transfer_at_once_do_one_of_them(shared_a
     receiver, sender = logged_in(server, POINT_MANAGERS[0]), logged_in(server, CENTRE_MANAGERS[0])
     receive = {"csrf_token": form_token(receiver, url_in), f"accepted_{line}": "1", f"rejected_{line}": "0"}
     cancel = {"csrf_token": form_token(sender, url_out)}
-    responses = run_together([_post(receiver, url_in + "/receive", receive), _post(sender, url_out + "/cancel", cancel)])
+    responses = run_together([_post(receiver, url_in + "/receive", receive),
+                              _post(sender, url_out + "/cancel", cancel)])
     crashes = [r for r in responses if isinstance(r, Exception)]
     assert not crashes, crashes
     assert sorted(r.status_code for r in responses) == [302, 400]
@@ -208,7 +209,8 @@ def _refund_form(clerk, url: str, shop_data) -> dict:
     page = clerk.get(url, timeout=30).text
     keys = ONCE_KEY_RE.findall(page)
     assert keys, "the refund form carries a one-time key"
-    return {"csrf_token": CSRF_RE.search(page).group(1), "once_key": keys[-1], "amount_vnd": str(shop_data["done_total"]),
+    return {"csrf_token": CSRF_RE.search(page).group(1), "once_key": keys[-1],
+            "amount_vnd": str(shop_data["done_total"]),
             "reason": "Hàng bị vỡ", f"quantity_{shop_data['done_line']}": "1",
             f"restock_{shop_data['done_line']}": "y"}
 

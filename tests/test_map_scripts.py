@@ -8,7 +8,8 @@ import pytest
 
 SCRIPTS = sorted((Path(__file__).resolve().parent.parent / "static" / "js").glob("*.js"))
 MAP_SCRIPTS = [path for path in SCRIPTS if "L.map(" in path.read_text(encoding="utf-8")]
-CONTENT_CALL = re.compile(r"\.(bindTooltip|bindPopup|setTooltipContent|setPopupContent|setContent)\(([^;]*?)\)\s*[\n.;]")
+CONTENT_CALL = re.compile(r"\.(bindTooltip|bindPopup|setTooltipContent|setPopupContent|setContent)"
+                          r"\(([^;]*?)\)\s*[\n.;]")
 DOM_BUILDER = re.compile(r"^\s*\w+For\(\w+\)\s*$")  # e.g. popupFor(point): a function returning a DOM node
 
 

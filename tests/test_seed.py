@@ -328,7 +328,8 @@ def test_demo_points_have_thirty_days_of_counter_sales_in_the_ledger(demo):
             assert sale.lines and sale.total_vnd == sum(line.total_vnd for line in sale.lines)
         # Every sale line is one ledger row, dated like its sale and pointing at its number.
         sold = db.session.execute(
-            sa.select(StockMovement.reference, sa.func.sum(StockMovement.quantity), sa.func.min(StockMovement.occurred_at))
+            sa.select(StockMovement.reference, sa.func.sum(StockMovement.quantity),
+                      sa.func.min(StockMovement.occurred_at))
             .where(StockMovement.point_id == point.id, StockMovement.kind == MovementKind.COUNTER_SALE)
             .group_by(StockMovement.reference)).all()
         assert {number: (-units, at) for number, units, at in sold} == {

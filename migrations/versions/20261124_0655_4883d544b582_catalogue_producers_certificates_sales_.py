@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-24 06:55:33.717477
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shop.core.models
-
 
 # revision identifiers, used by Alembic.
 revision = '4883d544b582'
@@ -40,7 +39,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=140), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('legal_form', sa.Enum('enterprise', 'cooperative', 'cooperative_group', 'household', name='legalform', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('legal_form', sa.Enum('enterprise', 'cooperative', 'cooperative_group', 'household', name='legalform',
+                                    native_enum=False, create_constraint=True), nullable=False),
     sa.Column('registration_no', sa.String(length=30), nullable=True),
     sa.Column('province_code', sa.Integer(), nullable=False),
     sa.Column('ward_code', sa.Integer(), nullable=True),
@@ -63,8 +63,10 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('tier', sa.Enum('centre', 'point', name='pointtier', native_enum=False, create_constraint=True, length=16), nullable=False),
-    sa.Column('status', sa.Enum('planned', 'open', 'suspended', 'closed', name='pointstatus', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('tier', sa.Enum('centre', 'point', name='pointtier', native_enum=False, create_constraint=True,
+                              length=16), nullable=False),
+    sa.Column('status', sa.Enum('planned', 'open', 'suspended', 'closed', name='pointstatus', native_enum=False,
+                                create_constraint=True, length=16), nullable=False),
     sa.Column('province_code', sa.Integer(), nullable=False),
     sa.Column('ward_code', sa.Integer(), nullable=True),
     sa.Column('former_district', sa.String(length=40), nullable=True),
@@ -88,7 +90,8 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=256), nullable=False),
     sa.Column('full_name', sa.String(length=120), nullable=False),
     sa.Column('phone', sa.String(length=20), nullable=True),
-    sa.Column('role', sa.Enum('customer', 'producer', 'point_manager', 'trade_officer', 'admin', name='role', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('role', sa.Enum('customer', 'producer', 'point_manager', 'trade_officer', 'admin', name='role',
+                              native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('locale', sa.String(length=5), nullable=True),
     sa.Column('last_login_at', shop.core.models.UTCDateTime(timezone=True), nullable=True),
@@ -100,7 +103,8 @@ def upgrade():
     op.create_table('point_manager',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('point_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_point_manager_point_id_sales_point'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_point_manager_point_id_sales_point'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_point_manager_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'point_id', name=op.f('pk_point_manager'))
     )
@@ -110,14 +114,16 @@ def upgrade():
     op.create_table('producer_document',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('producer_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('business_registration', 'food_safety', 'quality_declaration', name='documentkind', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('kind', sa.Enum('business_registration', 'food_safety', 'quality_declaration', name='documentkind',
+                              native_enum=False, create_constraint=True), nullable=False),
     sa.Column('number', sa.String(length=60), nullable=False),
     sa.Column('issued_on', sa.Date(), nullable=True),
     sa.Column('valid_until', sa.Date(), nullable=True),
     sa.Column('issuer', sa.String(length=200), nullable=True),
     sa.Column('created_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['producer_id'], ['producer.id'], name=op.f('fk_producer_document_producer_id_producer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['producer_id'], ['producer.id'], name=op.f('fk_producer_document_producer_id_producer'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_producer_document'))
     )
     with op.batch_alter_table('producer_document', schema=None) as batch_op:
@@ -132,7 +138,8 @@ def upgrade():
     sa.Column('height', sa.Integer(), nullable=False),
     sa.Column('alt', sa.String(length=200), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['producer_id'], ['producer.id'], name=op.f('fk_producer_image_producer_id_producer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['producer_id'], ['producer.id'], name=op.f('fk_producer_image_producer_id_producer'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_producer_image'))
     )
     with op.batch_alter_table('producer_image', schema=None) as batch_op:
@@ -141,7 +148,8 @@ def upgrade():
     op.create_table('producer_member',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('producer_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['producer_id'], ['producer.id'], name=op.f('fk_producer_member_producer_id_producer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['producer_id'], ['producer.id'], name=op.f('fk_producer_member_producer_id_producer'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_producer_member_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_producer_member'))
     )
@@ -161,7 +169,8 @@ def upgrade():
     sa.Column('unit', sa.String(length=60), nullable=False),
     sa.Column('gtin', sa.String(length=14), nullable=True),
     sa.Column('is_alcohol', sa.Boolean(), nullable=False),
-    sa.Column('status', sa.Enum('draft', 'published', name='productstatus', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'published', name='productstatus', native_enum=False, create_constraint=True,
+                                length=16), nullable=False),
     sa.Column('published_at', shop.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
@@ -182,7 +191,8 @@ def upgrade():
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.Column('stars', sa.SmallInteger(), nullable=False),
     sa.Column('score', sa.SmallInteger(), nullable=True),
-    sa.Column('level', sa.Enum('district', 'province', 'central', name='issuinglevel', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('level', sa.Enum('district', 'province', 'central', name='issuinglevel', native_enum=False,
+                               create_constraint=True, length=16), nullable=False),
     sa.Column('decision_no', sa.String(length=60), nullable=False),
     sa.Column('decision_date', sa.Date(), nullable=False),
     sa.Column('valid_until', sa.Date(), nullable=False),
@@ -197,7 +207,8 @@ def upgrade():
     sa.CheckConstraint('stars BETWEEN 1 AND 5', name=op.f('ck_certificate_stars_range')),
     sa.CheckConstraint('valid_until >= decision_date', name=op.f('ck_certificate_valid_after_decision')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_certificate_product_id_product')),
-    sa.ForeignKeyConstraint(['superseded_by_id'], ['certificate.id'], name=op.f('fk_certificate_superseded_by_id_certificate')),
+    sa.ForeignKeyConstraint(['superseded_by_id'], ['certificate.id'],
+                            name=op.f('fk_certificate_superseded_by_id_certificate')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate'))
     )
     with op.batch_alter_table('certificate', schema=None) as batch_op:
@@ -208,8 +219,10 @@ def upgrade():
     op.create_table('point_product',
     sa.Column('point_id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_point_product_point_id_sales_point'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_point_product_product_id_product'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_point_product_point_id_sales_point'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_point_product_product_id_product'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('point_id', 'product_id', name=op.f('pk_point_product'))
     )
     with op.batch_alter_table('point_product', schema=None) as batch_op:
@@ -223,7 +236,8 @@ def upgrade():
     sa.Column('height', sa.Integer(), nullable=False),
     sa.Column('alt', sa.String(length=200), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_product_image_product_id_product'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_product_image_product_id_product'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_product_image'))
     )
     with op.batch_alter_table('product_image', schema=None) as batch_op:

@@ -7,11 +7,10 @@ Create Date: 2026-11-24 07:25:33.426602
 """
 from datetime import datetime, timezone
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shop.core.models
-
 
 # revision identifiers, used by Alembic.
 revision = '94a1b495c474'

@@ -5,11 +5,10 @@ Revises: 94a1b495c474
 Create Date: 2026-11-24 08:18:22.829757
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shop.core.models
-
 
 # revision identifiers, used by Alembic.
 revision = '5b4aac7a13b3'
@@ -24,7 +23,8 @@ def upgrade():
     sa.Column('number', sa.String(length=40), nullable=False),
     sa.Column('point_id', sa.Integer(), nullable=False),
     sa.Column('total_vnd', sa.Integer(), nullable=False),
-    sa.Column('payment_method', sa.Enum('cash', 'card', 'bank_transfer', name='paymentmethod', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('payment_method', sa.Enum('cash', 'card', 'bank_transfer', name='paymentmethod', native_enum=False,
+                                        create_constraint=True, length=16), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=False),
     sa.Column('created_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('total_vnd >= 0', name=op.f('ck_counter_sale_total_not_negative')),
@@ -53,7 +53,8 @@ def upgrade():
     sa.Column('recalled_at', shop.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('recall_reason', sa.Text(), nullable=True),
     sa.Column('created_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
-    sa.CheckConstraint('expiry_date IS NULL OR expiry_date >= production_date', name=op.f('ck_lot_expiry_after_production')),
+    sa.CheckConstraint('expiry_date IS NULL OR expiry_date >= production_date',
+                       name=op.f('ck_lot_expiry_after_production')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_lot_product_id_product')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lot')),
     sa.UniqueConstraint('product_id', 'lot_code', name='uq_lot_product_code')
@@ -71,7 +72,8 @@ def upgrade():
     sa.CheckConstraint('unit_price_vnd >= 0', name=op.f('ck_counter_sale_line_unit_price_not_negative')),
     sa.ForeignKeyConstraint(['lot_id'], ['lot.id'], name=op.f('fk_counter_sale_line_lot_id_lot')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_counter_sale_line_product_id_product')),
-    sa.ForeignKeyConstraint(['sale_id'], ['counter_sale.id'], name=op.f('fk_counter_sale_line_sale_id_counter_sale'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['sale_id'], ['counter_sale.id'], name=op.f('fk_counter_sale_line_sale_id_counter_sale'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_counter_sale_line'))
     )
     with op.batch_alter_table('counter_sale_line', schema=None) as batch_op:
@@ -104,16 +106,21 @@ def upgrade():
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.Column('lot_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('receipt', 'transfer_out', 'transfer_in', 'counter_sale', 'order_fulfilment', 'return', 'adjustment', 'recall', name='movementkind', native_enum=False, create_constraint=True), nullable=False),
-    sa.Column('reason', sa.Enum('count_correction', 'damaged', 'expired_write_off', 'sample_promotion', 'lost', name='adjustmentreason', native_enum=False, create_constraint=True), nullable=True),
+    sa.Column('kind', sa.Enum('receipt', 'transfer_out', 'transfer_in', 'counter_sale', 'order_fulfilment', 'return',
+                              'adjustment', 'recall', name='movementkind', native_enum=False, create_constraint=True),
+              nullable=False),
+    sa.Column('reason', sa.Enum('count_correction', 'damaged', 'expired_write_off', 'sample_promotion', 'lost',
+                                name='adjustmentreason', native_enum=False, create_constraint=True), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('unit_cost_vnd', sa.Integer(), nullable=True),
     sa.Column('reference', sa.String(length=60), nullable=True),
     sa.Column('actor_id', sa.Integer(), nullable=False),
     sa.Column('occurred_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
-    sa.CheckConstraint("(kind = 'adjustment' AND reason IS NOT NULL) OR (kind <> 'adjustment' AND reason IS NULL)", name=op.f('ck_stock_movement_reason_for_adjustments')),
+    sa.CheckConstraint("(kind = 'adjustment' AND reason IS NOT NULL) OR (kind <> 'adjustment' AND reason IS NULL)",
+                       name=op.f('ck_stock_movement_reason_for_adjustments')),
     sa.CheckConstraint('quantity <> 0', name=op.f('ck_stock_movement_quantity_not_zero')),
-    sa.CheckConstraint('unit_cost_vnd IS NULL OR unit_cost_vnd >= 0', name=op.f('ck_stock_movement_unit_cost_not_negative')),
+    sa.CheckConstraint('unit_cost_vnd IS NULL OR unit_cost_vnd >= 0',
+                       name=op.f('ck_stock_movement_unit_cost_not_negative')),
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_stock_movement_actor_id_user')),
     sa.ForeignKeyConstraint(['lot_id'], ['lot.id'], name=op.f('fk_stock_movement_lot_id_lot')),
     sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_stock_movement_point_id_sales_point')),

@@ -5,11 +5,10 @@ Revises: 5b4aac7a13b3
 Create Date: 2026-11-24 08:26:38.491343
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shop.core.models
-
 
 # revision identifiers, used by Alembic.
 revision = '55f65d38e605'
@@ -21,19 +20,26 @@ depends_on = None
 def upgrade():
     op.create_table('point_location_type',
     sa.Column('point_id', sa.Integer(), nullable=False),
-    sa.Column('location_type', sa.Enum('station_airport_port', 'highway_rest_stop', 'shopping_centre_market', 'tourist_restaurant_hotel', 'craft_village', 'commercial_centre_industrial', 'fair_exhibition', 'post_office', name='locationtype', native_enum=False, create_constraint=True), nullable=False),
-    sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_point_location_type_point_id_sales_point'), ondelete='CASCADE'),
+    sa.Column('location_type', sa.Enum('station_airport_port', 'highway_rest_stop', 'shopping_centre_market',
+                                       'tourist_restaurant_hotel', 'craft_village', 'commercial_centre_industrial',
+                                       'fair_exhibition', 'post_office', name='locationtype', native_enum=False,
+                                       create_constraint=True), nullable=False),
+    sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_point_location_type_point_id_sales_point'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('point_id', 'location_type', name=op.f('pk_point_location_type'))
     )
     op.create_table('point_status_change',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('point_id', sa.Integer(), nullable=False),
-    sa.Column('from_status', sa.Enum('planned', 'open', 'suspended', 'closed', name='from_status', native_enum=False, create_constraint=True, length=16), nullable=False),
-    sa.Column('to_status', sa.Enum('planned', 'open', 'suspended', 'closed', name='to_status', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('from_status', sa.Enum('planned', 'open', 'suspended', 'closed', name='from_status', native_enum=False,
+                                     create_constraint=True, length=16), nullable=False),
+    sa.Column('to_status', sa.Enum('planned', 'open', 'suspended', 'closed', name='to_status', native_enum=False,
+                                   create_constraint=True, length=16), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('changed_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_point_status_change_point_id_sales_point'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_point_status_change_point_id_sales_point'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_point_status_change'))
     )
     with op.batch_alter_table('point_status_change', schema=None) as batch_op:
@@ -42,7 +48,9 @@ def upgrade():
     with op.batch_alter_table('sales_point', schema=None) as batch_op:
         batch_op.add_column(sa.Column('floor_area_m2', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('operator_name', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('operator_kind', sa.Enum('organisation', 'person', name='operatorkind', native_enum=False, create_constraint=True, length=16), nullable=True))
+        batch_op.add_column(sa.Column('operator_kind', sa.Enum('organisation', 'person', name='operatorkind',
+                                                               native_enum=False, create_constraint=True, length=16),
+                                      nullable=True))
         batch_op.add_column(sa.Column('operator_registration_no', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('opened_on', sa.Date(), nullable=True))
         # Autogenerate does not see CHECK constraints: added by hand, named as the metadata names them.

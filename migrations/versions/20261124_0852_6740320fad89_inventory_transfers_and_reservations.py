@@ -25,7 +25,8 @@ def upgrade():
     sa.Column('number', sa.String(length=40), nullable=False),
     sa.Column('from_point_id', sa.Integer(), nullable=False),
     sa.Column('to_point_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('draft', 'shipped', 'received', 'cancelled', name='transferstatus', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'shipped', 'received', 'cancelled', name='transferstatus', native_enum=False,
+                                create_constraint=True, length=16), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('shipped_at', shop.core.models.UTCDateTime(timezone=True), nullable=True),
@@ -52,12 +53,15 @@ def upgrade():
     sa.Column('quantity_accepted', sa.Integer(), nullable=True),
     sa.Column('quantity_rejected', sa.Integer(), nullable=True),
     sa.Column('rejection_reason', sa.Text(), nullable=True),
-    sa.CheckConstraint('quantity_accepted IS NULL OR quantity_accepted >= 0', name=op.f('ck_transfer_line_accepted_not_negative')),
-    sa.CheckConstraint('quantity_rejected IS NULL OR quantity_rejected >= 0', name=op.f('ck_transfer_line_rejected_not_negative')),
+    sa.CheckConstraint('quantity_accepted IS NULL OR quantity_accepted >= 0',
+                       name=op.f('ck_transfer_line_accepted_not_negative')),
+    sa.CheckConstraint('quantity_rejected IS NULL OR quantity_rejected >= 0',
+                       name=op.f('ck_transfer_line_rejected_not_negative')),
     sa.CheckConstraint('quantity_shipped > 0', name=op.f('ck_transfer_line_quantity_shipped_positive')),
     sa.ForeignKeyConstraint(['lot_id'], ['lot.id'], name=op.f('fk_transfer_line_lot_id_lot')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_transfer_line_product_id_product')),
-    sa.ForeignKeyConstraint(['transfer_id'], ['transfer.id'], name=op.f('fk_transfer_line_transfer_id_transfer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['transfer_id'], ['transfer.id'], name=op.f('fk_transfer_line_transfer_id_transfer'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_transfer_line'))
     )
     with op.batch_alter_table('transfer_line', schema=None) as batch_op:

@@ -5,11 +5,10 @@ Revises: 6740320fad89
 Create Date: 2026-11-24 09:52:53.609170
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shop.core.models
-
 
 # revision identifiers, used by Alembic.
 revision = 'acc09e31c12e'
@@ -43,7 +42,8 @@ def upgrade():
     sa.Column('alt', sa.String(length=200), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('created_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_point_photo_point_id_sales_point'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_point_photo_point_id_sales_point'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_point_photo')),
     sa.UniqueConstraint('stem', name=op.f('uq_point_photo_stem'))
     )
@@ -56,7 +56,8 @@ def upgrade():
     sa.Column('sale_id', sa.Integer(), nullable=False),
     sa.Column('point_id', sa.Integer(), nullable=False),
     sa.Column('refund_vnd', sa.Integer(), nullable=False),
-    sa.Column('payment_method', sa.Enum('cash', 'card', 'bank_transfer', name='paymentmethod', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('payment_method', sa.Enum('cash', 'card', 'bank_transfer', name='paymentmethod', native_enum=False,
+                                        create_constraint=True, length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('restocked', sa.Boolean(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=False),
@@ -76,7 +77,8 @@ def upgrade():
     op.create_table('qualifying_basis',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
-    sa.Column('criterion', sa.Enum('key_product', 'typical_rural', 'local_speciality', name='basiscriterion', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('criterion', sa.Enum('key_product', 'typical_rural', 'local_speciality', name='basiscriterion',
+                                   native_enum=False, create_constraint=True), nullable=False),
     sa.Column('reference', sa.String(length=120), nullable=False),
     sa.Column('justification', sa.Text(), nullable=False),
     sa.Column('valid_from', sa.Date(), nullable=False),
@@ -85,7 +87,8 @@ def upgrade():
     sa.Column('revocation_reason', sa.Text(), nullable=True),
     sa.Column('recorded_by_id', sa.Integer(), nullable=False),
     sa.Column('recorded_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
-    sa.CheckConstraint('valid_until IS NULL OR valid_until >= valid_from', name=op.f('ck_qualifying_basis_basis_valid_after_start')),
+    sa.CheckConstraint('valid_until IS NULL OR valid_until >= valid_from',
+                       name=op.f('ck_qualifying_basis_basis_valid_after_start')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_qualifying_basis_product_id_product')),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['user.id'], name=op.f('fk_qualifying_basis_recorded_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_qualifying_basis'))
@@ -99,8 +102,10 @@ def upgrade():
     sa.Column('sale_line_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_counter_return_line_quantity_positive')),
-    sa.ForeignKeyConstraint(['return_id'], ['counter_return.id'], name=op.f('fk_counter_return_line_return_id_counter_return'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['sale_line_id'], ['counter_sale_line.id'], name=op.f('fk_counter_return_line_sale_line_id_counter_sale_line')),
+    sa.ForeignKeyConstraint(['return_id'], ['counter_return.id'],
+                            name=op.f('fk_counter_return_line_return_id_counter_return'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['sale_line_id'], ['counter_sale_line.id'],
+                            name=op.f('fk_counter_return_line_sale_line_id_counter_sale_line')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_counter_return_line'))
     )
     with op.batch_alter_table('counter_return_line', schema=None) as batch_op:

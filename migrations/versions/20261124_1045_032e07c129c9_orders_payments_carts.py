@@ -5,11 +5,10 @@ Revises: acc09e31c12e
 Create Date: 2026-11-24 10:45:17.725735
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shop.core.models
-
 
 # revision identifiers, used by Alembic.
 revision = '032e07c129c9'
@@ -39,13 +38,17 @@ def upgrade():
     sa.Column('phone', sa.String(length=20), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('locale', sa.String(length=5), nullable=False),
-    sa.Column('fulfilment', sa.Enum('delivery', 'pickup', name='fulfilment', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('fulfilment', sa.Enum('delivery', 'pickup', name='fulfilment', native_enum=False, create_constraint=True,
+                                    length=16), nullable=False),
     sa.Column('point_id', sa.Integer(), nullable=False),
     sa.Column('province_code', sa.Integer(), nullable=True),
     sa.Column('ward_code', sa.Integer(), nullable=True),
     sa.Column('street', sa.String(length=200), nullable=True),
-    sa.Column('payment_method', sa.Enum('card', 'cash_on_delivery', 'pay_at_pickup', name='orderpaymentmethod', native_enum=False, create_constraint=True), nullable=False),
-    sa.Column('status', sa.Enum('pending_payment', 'confirmed', 'ready_for_pickup', 'shipped', 'completed', 'cancelled', 'refunded', name='orderstatus', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('payment_method', sa.Enum('card', 'cash_on_delivery', 'pay_at_pickup', name='orderpaymentmethod',
+                                        native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('status', sa.Enum('pending_payment', 'confirmed', 'ready_for_pickup', 'shipped', 'completed', 'cancelled',
+                                'refunded', name='orderstatus', native_enum=False, create_constraint=True),
+              nullable=False),
     sa.Column('subtotal_vnd', sa.Integer(), nullable=False),
     sa.Column('shipping_fee_vnd', sa.Integer(), nullable=False),
     sa.Column('total_vnd', sa.Integer(), nullable=False),
@@ -58,10 +61,13 @@ def upgrade():
     sa.Column('cancel_reason', sa.Text(), nullable=True),
     sa.Column('created_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
-    sa.CheckConstraint("(fulfilment = 'delivery' AND ward_code IS NOT NULL AND street IS NOT NULL) OR fulfilment = 'pickup'", name=op.f('ck_customer_order_delivery_has_address')),
+    sa.CheckConstraint("(fulfilment = 'delivery' AND ward_code IS NOT NULL AND street IS NOT NULL) "
+                       "OR fulfilment = 'pickup'", name=op.f('ck_customer_order_delivery_has_address')),
     sa.CheckConstraint('paid_vnd >= 0 AND paid_vnd <= total_vnd', name=op.f('ck_customer_order_paid_within_total')),
-    sa.CheckConstraint('refunded_vnd >= 0 AND refunded_vnd <= paid_vnd', name=op.f('ck_customer_order_refund_within_paid')),
-    sa.CheckConstraint('subtotal_vnd >= 0 AND shipping_fee_vnd >= 0 AND total_vnd >= 0', name=op.f('ck_customer_order_amounts_positive')),
+    sa.CheckConstraint('refunded_vnd >= 0 AND refunded_vnd <= paid_vnd',
+                       name=op.f('ck_customer_order_refund_within_paid')),
+    sa.CheckConstraint('subtotal_vnd >= 0 AND shipping_fee_vnd >= 0 AND total_vnd >= 0',
+                       name=op.f('ck_customer_order_amounts_positive')),
     sa.CheckConstraint('total_vnd = subtotal_vnd + shipping_fee_vnd', name=op.f('ck_customer_order_total_is_sum')),
     sa.ForeignKeyConstraint(['customer_id'], ['user.id'], name=op.f('fk_customer_order_customer_id_user')),
     sa.ForeignKeyConstraint(['point_id'], ['sales_point.id'], name=op.f('fk_customer_order_point_id_sales_point')),
@@ -96,7 +102,8 @@ def upgrade():
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('added_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_cart_line_quantity_positive')),
-    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_cart_line_product_id_product'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_cart_line_product_id_product'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_cart_line_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'product_id', name=op.f('pk_cart_line'))
     )
@@ -112,7 +119,8 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=True),
     sa.CheckConstraint('amount_vnd > 0', name=op.f('ck_cash_collection_amount_positive')),
     sa.ForeignKeyConstraint(['collected_by_id'], ['user.id'], name=op.f('fk_cash_collection_collected_by_id_user')),
-    sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'], name=op.f('fk_cash_collection_order_id_customer_order')),
+    sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'],
+                            name=op.f('fk_cash_collection_order_id_customer_order')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cash_collection'))
     )
     with op.batch_alter_table('cash_collection', schema=None) as batch_op:
@@ -128,7 +136,8 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('occurred_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'], name=op.f('fk_order_event_order_id_customer_order'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'], name=op.f('fk_order_event_order_id_customer_order'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_event'))
     )
     with op.batch_alter_table('order_event', schema=None) as batch_op:
@@ -146,9 +155,11 @@ def upgrade():
     sa.Column('certificate_no', sa.String(length=60), nullable=True),
     sa.Column('quantity_refunded', sa.Integer(), nullable=False),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_order_line_quantity_positive')),
-    sa.CheckConstraint('quantity_refunded >= 0 AND quantity_refunded <= quantity', name=op.f('ck_order_line_refunded_within_sold')),
+    sa.CheckConstraint('quantity_refunded >= 0 AND quantity_refunded <= quantity',
+                       name=op.f('ck_order_line_refunded_within_sold')),
     sa.CheckConstraint('unit_price_vnd >= 0', name=op.f('ck_order_line_unit_price_not_negative')),
-    sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'], name=op.f('fk_order_line_order_id_customer_order'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'], name=op.f('fk_order_line_order_id_customer_order'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_order_line_product_id_product')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_line'))
     )
@@ -160,7 +171,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('amount_vnd', sa.Integer(), nullable=False),
-    sa.Column('method', sa.Enum('card', 'cash', name='refundmethod', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('method', sa.Enum('card', 'cash', name='refundmethod', native_enum=False, create_constraint=True,
+                                length=16), nullable=False),
     sa.Column('stripe_refund_id', sa.String(length=80), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=False),
@@ -182,7 +194,8 @@ def upgrade():
     sa.Column('restocked', sa.Boolean(), nullable=False),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_refund_line_quantity_positive')),
     sa.ForeignKeyConstraint(['order_line_id'], ['order_line.id'], name=op.f('fk_refund_line_order_line_id_order_line')),
-    sa.ForeignKeyConstraint(['refund_id'], ['refund.id'], name=op.f('fk_refund_line_refund_id_refund'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['refund_id'], ['refund.id'], name=op.f('fk_refund_line_refund_id_refund'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_refund_line'))
     )
     with op.batch_alter_table('refund_line', schema=None) as batch_op:
@@ -193,10 +206,13 @@ def upgrade():
     sa.Column('line_id', sa.Integer(), nullable=False),
     sa.Column('stock_level_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
-    sa.Column('state', sa.Enum('held', 'fulfilled', 'released', name='allocationstate', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('state', sa.Enum('held', 'fulfilled', 'released', name='allocationstate', native_enum=False,
+                               create_constraint=True, length=16), nullable=False),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_order_allocation_quantity_positive')),
-    sa.ForeignKeyConstraint(['line_id'], ['order_line.id'], name=op.f('fk_order_allocation_line_id_order_line'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['stock_level_id'], ['stock_level.id'], name=op.f('fk_order_allocation_stock_level_id_stock_level')),
+    sa.ForeignKeyConstraint(['line_id'], ['order_line.id'], name=op.f('fk_order_allocation_line_id_order_line'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['stock_level_id'], ['stock_level.id'],
+                            name=op.f('fk_order_allocation_stock_level_id_stock_level')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_allocation'))
     )
     with op.batch_alter_table('order_allocation', schema=None) as batch_op:

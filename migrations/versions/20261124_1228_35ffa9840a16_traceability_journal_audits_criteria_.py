@@ -5,11 +5,10 @@ Revises: 032e07c129c9
 Create Date: 2026-11-24 12:28:02.835311
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shop.core.models
-
 
 # revision identifiers, used by Alembic.
 revision = '35ffa9840a16'
@@ -52,8 +51,10 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('point_id', sa.Integer(), nullable=False),
     sa.Column('set_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('draft', 'submitted', 'concluded', name='auditstatus', native_enum=False, create_constraint=True, length=16), nullable=False),
-    sa.Column('verdict', sa.Enum('meets', 'meets_with_conditions', 'does_not_meet', name='verdict', native_enum=False, create_constraint=True), nullable=True),
+    sa.Column('status', sa.Enum('draft', 'submitted', 'concluded', name='auditstatus', native_enum=False,
+                                create_constraint=True, length=16), nullable=False),
+    sa.Column('verdict', sa.Enum('meets', 'meets_with_conditions', 'does_not_meet', name='verdict', native_enum=False,
+                                 create_constraint=True), nullable=True),
     sa.Column('summary', sa.Text(), nullable=True),
     sa.Column('previous_audit_id', sa.Integer(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
@@ -93,17 +94,22 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('set_id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=20), nullable=False),
-    sa.Column('group', sa.Enum('location', 'product', 'signage', 'facilities', 'management', name='criteriongroup', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('group', sa.Enum('location', 'product', 'signage', 'facilities', 'management', name='criteriongroup',
+                               native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('requirement_vi', sa.Text(), nullable=False),
     sa.Column('requirement_en', sa.Text(), nullable=False),
     sa.Column('source', sa.String(length=200), nullable=False),
     sa.Column('confirmed', sa.Boolean(), nullable=False),
     sa.Column('binding', sa.Boolean(), nullable=False),
-    sa.Column('check_kind', sa.Enum('automatic', 'evidence', 'both', name='checkkind', native_enum=False, create_constraint=True, length=16), nullable=False),
-    sa.Column('auto_check', sa.Enum('location_type', 'qualifying_basis', 'clean_shelf', 'prices', 'operator', 'open_status', 'floor_area', 'recent_sales', name='autocheck', native_enum=False, create_constraint=True), nullable=True),
+    sa.Column('check_kind', sa.Enum('automatic', 'evidence', 'both', name='checkkind', native_enum=False,
+                                    create_constraint=True, length=16), nullable=False),
+    sa.Column('auto_check', sa.Enum('location_type', 'qualifying_basis', 'clean_shelf', 'prices', 'operator',
+                                    'open_status', 'floor_area', 'recent_sales', name='autocheck', native_enum=False,
+                                    create_constraint=True), nullable=True),
     sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.CheckConstraint("(check_kind = 'evidence' AND auto_check IS NULL) OR check_kind <> 'evidence'", name=op.f('ck_criterion_evidence_only_has_no_auto_check')),
+    sa.CheckConstraint("(check_kind = 'evidence' AND auto_check IS NULL) OR check_kind <> 'evidence'",
+                       name=op.f('ck_criterion_evidence_only_has_no_auto_check')),
     sa.ForeignKeyConstraint(['set_id'], ['criteria_set.id'], name=op.f('fk_criterion_set_id_criteria_set')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_criterion')),
     sa.UniqueConstraint('set_id', 'code', name='uq_criterion_set_code')
@@ -117,10 +123,12 @@ def upgrade():
     sa.Column('criterion_id', sa.Integer(), nullable=True),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('deadline', sa.Date(), nullable=True),
-    sa.Column('status', sa.Enum('open', 'resolved', name='findingstatus', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('status', sa.Enum('open', 'resolved', name='findingstatus', native_enum=False, create_constraint=True,
+                                length=16), nullable=False),
     sa.Column('follow_up', sa.Text(), nullable=True),
     sa.Column('resolved_at', shop.core.models.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['audit_id'], ['audit.id'], name=op.f('fk_audit_finding_audit_id_audit'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['audit_id'], ['audit.id'], name=op.f('fk_audit_finding_audit_id_audit'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['criterion_id'], ['criterion.id'], name=op.f('fk_audit_finding_criterion_id_criterion')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_finding'))
     )
@@ -131,11 +139,14 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('audit_id', sa.Integer(), nullable=False),
     sa.Column('criterion_id', sa.Integer(), nullable=False),
-    sa.Column('auto_outcome', sa.Enum('pass', 'fail', 'not_applicable', name='auto_outcome', native_enum=False, create_constraint=True, length=16), nullable=True),
+    sa.Column('auto_outcome', sa.Enum('pass', 'fail', 'not_applicable', name='auto_outcome', native_enum=False,
+                                      create_constraint=True, length=16), nullable=True),
     sa.Column('auto_detail', sa.JSON(), nullable=False),
-    sa.Column('outcome', sa.Enum('pass', 'fail', 'not_applicable', name='outcome', native_enum=False, create_constraint=True, length=16), nullable=True),
+    sa.Column('outcome', sa.Enum('pass', 'fail', 'not_applicable', name='outcome', native_enum=False,
+                                 create_constraint=True, length=16), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['audit_id'], ['audit.id'], name=op.f('fk_audit_result_audit_id_audit'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['audit_id'], ['audit.id'], name=op.f('fk_audit_result_audit_id_audit'),
+                            ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['criterion_id'], ['criterion.id'], name=op.f('fk_audit_result_criterion_id_criterion')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_result')),
     sa.UniqueConstraint('audit_id', 'criterion_id', name='uq_audit_result_criterion')
@@ -150,7 +161,8 @@ def upgrade():
     sa.Column('changed_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('changes', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_criterion_change_actor_id_user')),
-    sa.ForeignKeyConstraint(['criterion_id'], ['criterion.id'], name=op.f('fk_criterion_change_criterion_id_criterion')),
+    sa.ForeignKeyConstraint(['criterion_id'], ['criterion.id'],
+                            name=op.f('fk_criterion_change_criterion_id_criterion')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_criterion_change'))
     )
     with op.batch_alter_table('criterion_change', schema=None) as batch_op:
@@ -161,7 +173,8 @@ def upgrade():
     sa.Column('point_id', sa.Integer(), nullable=False),
     sa.Column('criterion_code', sa.String(length=20), nullable=False),
     sa.Column('audit_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.Enum('photo', 'document', name='evidencekind', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('kind', sa.Enum('photo', 'document', name='evidencekind', native_enum=False, create_constraint=True,
+                              length=16), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('original_name', sa.String(length=200), nullable=False),
     sa.Column('stored_name', sa.String(length=80), nullable=False),
@@ -187,7 +200,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.Column('changes', sa.JSON(), nullable=False),
-    sa.Column('status', sa.Enum('pending', 'approved', 'rejected', name='changerequeststatus', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'approved', 'rejected', name='changerequeststatus', native_enum=False,
+                                create_constraint=True, length=16), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=False),
     sa.Column('requested_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
@@ -195,7 +209,8 @@ def upgrade():
     sa.Column('decision_note', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['decided_by_id'], ['user.id'], name=op.f('fk_product_change_request_decided_by_id_user')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_product_change_request_product_id_product')),
-    sa.ForeignKeyConstraint(['requested_by_id'], ['user.id'], name=op.f('fk_product_change_request_requested_by_id_user')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['user.id'],
+                            name=op.f('fk_product_change_request_requested_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_product_change_request'))
     )
     with op.batch_alter_table('product_change_request', schema=None) as batch_op:
@@ -207,14 +222,17 @@ def upgrade():
     sa.Column('days_before', sa.Integer(), nullable=False),
     sa.Column('sent_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('recipients', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['certificate_id'], ['certificate.id'], name=op.f('fk_certificate_notice_certificate_id_certificate')),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificate.id'],
+                            name=op.f('fk_certificate_notice_certificate_id_certificate')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate_notice')),
     sa.UniqueConstraint('certificate_id', 'days_before', name='uq_certificate_notice')
     )
     op.create_table('trace_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('lot_id', sa.Integer(), nullable=False),
-    sa.Column('event_type', sa.Enum('sourcing', 'receiving_inputs', 'processing', 'packing', 'quality_test', 'shipping', 'received_at_point', 'transferred', 'recalled', name='traceeventtype', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('event_type', sa.Enum('sourcing', 'receiving_inputs', 'processing', 'packing', 'quality_test', 'shipping',
+                                    'received_at_point', 'transferred', 'recalled', name='traceeventtype',
+                                    native_enum=False, create_constraint=True), nullable=False),
     sa.Column('occurred_at', shop.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('place', sa.String(length=300), nullable=True),
     sa.Column('province_code', sa.Integer(), nullable=True),
@@ -241,7 +259,8 @@ def upgrade():
     op.create_table('trace_attachment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('document', 'photo', name='attachmentkind', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('kind', sa.Enum('document', 'photo', name='attachmentkind', native_enum=False, create_constraint=True,
+                              length=16), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('original_name', sa.String(length=200), nullable=False),
     sa.Column('stored_name', sa.String(length=80), nullable=False),
@@ -275,7 +294,9 @@ def upgrade():
     with op.batch_alter_table('lot', schema=None) as batch_op:
         batch_op.add_column(sa.Column('trace_code', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('quantity', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('status', sa.Enum('in_production', 'released', 'closed', name='lotstatus', native_enum=False, create_constraint=True, length=16), nullable=False, server_default='released'))
+        batch_op.add_column(sa.Column('status', sa.Enum('in_production', 'released', 'closed', name='lotstatus',
+                                                        native_enum=False, create_constraint=True, length=16),
+                                      nullable=False, server_default='released'))
         batch_op.add_column(sa.Column('note', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('created_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('recalled_by_id', sa.Integer(), nullable=True))

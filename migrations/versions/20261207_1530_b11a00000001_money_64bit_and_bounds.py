@@ -5,9 +5,8 @@ Revises: 35ffa9840a16
 Create Date: 2026-12-07 15:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b11a00000001'

@@ -5,11 +5,10 @@ Revises: b11a00000001
 Create Date: 2026-12-07 15:31:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shop.core.models
-
 
 # revision identifiers, used by Alembic.
 revision = 'b11b00000002'

@@ -6,7 +6,8 @@ from shop.accounts import services
 from shop.accounts.forms import LoginForm, RegisterForm
 from shop.core.errors import DomainError
 from shop.core.text import nfc
-from shop.extensions import db, limiter
+from shop.core.unit_of_work import unit_of_work
+from shop.extensions import limiter
 from shop.web import safe_local_path
 
 bp = Blueprint("accounts", __name__)
@@ -39,13 +40,12 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            with unit_of_work():  # logging in joins the guest's cart to the stored one: in the same transaction
+                user = services.authenticate(form.email.data, form.password.data)
+                login_user(user, remember=form.remember.data)
         except DomainError as error:
-            db.session.rollback()
             (getattr(form, error.field or "", None) or form.password).errors.append(error.message)
         else:
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
             flash(_("Welcome back, %(name)s.", name=user.full_name or user.email), "success")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), 200 if request.method == "GET" or not form.errors else 400
@@ -66,13 +66,12 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.register_customer(form.email.data, form.password.data, form.full_name.data)
+            with unit_of_work():
+                user = services.register_customer(form.email.data, form.password.data, form.full_name.data)
+                login_user(user)
         except DomainError as error:
-            db.session.rollback()
             getattr(form, error.field or "email").errors.append(error.message)
         else:
-            db.session.commit()
-            login_user(user)
             flash(_("Your account is ready."), "success")
             return redirect(url_for("catalog.home"))
     status = 400 if request.method == "POST" else 200

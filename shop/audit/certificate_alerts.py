@@ -6,11 +6,9 @@ the most urgent threshold reached is sent. Recipients: the producer's member acc
 that stock the product (stock on hand or the product in the point's assortment), and every trade officer. Each
 person gets one message per run listing their certificates, in their own language (their account's locale,
 else the site's default). Messages go out after the commit (MAIL_FOLDER: written as .eml files)."""
-import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import click
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -20,7 +18,6 @@ from flask_mail import Message
 from shop.accounts.models import Role, User
 from shop.audit.models import CertificateNotice
 from shop.catalog.models import Product
-from shop.certification.cli import certificates_cli
 from shop.certification.models import Certificate
 from shop.core.clock import today
 from shop.core.database import after_commit
@@ -112,7 +109,8 @@ def _recipients(due: list[Due]) -> dict[int, tuple[User, str, list[Due]]]:
     for point_id, product_id in db.session.execute(sa.select(stocked.c.point_id, stocked.c.product_id)):
         points_of.setdefault(product_id, set()).add(point_id)
     point_ids = sorted({point for points in points_of.values() for point in points})
-    points = {point.id: point for point in db.session.scalars(sa.select(SalesPoint).where(SalesPoint.id.in_(point_ids)))}
+    points = {point.id: point
+              for point in db.session.scalars(sa.select(SalesPoint).where(SalesPoint.id.in_(point_ids)))}
     managers: dict[int, list[User]] = {}
     for manager, user in db.session.execute(
             sa.select(PointManager, User).join(User, User.id == PointManager.user_id)
@@ -196,25 +194,3 @@ def send_expiry_alerts(day: date | None = None) -> AlertSummary:
     if messages:
         after_commit(lambda: deliver(messages))
     return summary
-
-
-@certificates_cli.command("alerts")
-def alerts_command() -> None:
-    """Send the certificate expiry alerts due today (90, 60 and 30 days before the end of validity), each once;
-    for a nightly job."""
-    try:
-        summary = send_expiry_alerts()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    if not summary.certificates:
-        click.echo("No certificate reached an alert threshold today: nothing sent.")
-        return
-    kinds = summary.by_kind
-    click.echo(f"{summary.certificates} certificate(s) reached an alert threshold; {summary.messages} email(s) "
-               f"sent: {kinds[PRODUCER]} to producers, {kinds[POINT]} to point managers, "
-               f"{kinds[OFFICER]} to trade officers.")
-    for email in summary.recipients:
-        click.echo(f"  {email}")
-    sys.stdout.flush()

@@ -1,32 +1,20 @@
 """`flask audit …`: the nightly automatic checks (`flask audit run`) and loading the criteria sets
-(`flask audit load-criteria`). Each command commits once at the end and rolls back on any error."""
+(`flask audit load-criteria`); `flask certificates alerts`, the nightly certificate expiry alerts (a command of the
+certificates group, written here because the alerts need sales points and stock, above certification). Each
+command is one unit of work: it commits once at the end and rolls back on any error."""
 import sys
 
 import click
 from flask.cli import AppGroup
-from flask_babel import force_locale
 
-from shop.audit.criteria import current_set, get_set_by_code, list_sets, load_criteria_sets
-from shop.audit.snapshots import points_to_check, run_checks_and_store
+from shop.audit.certificate_alerts import OFFICER, POINT, PRODUCER, send_expiry_alerts
+from shop.audit.checks.snapshots import points_to_check, run_checks_and_store
+from shop.audit.criteria.services import current_set, get_set_by_code, list_sets, load_criteria_sets
+from shop.certification.cli import certificates_cli
 from shop.core.clock import format_date, today
-from shop.core.errors import DomainError
-from shop.extensions import db
+from shop.core.unit_of_work import command_unit
 
 audit_cli = AppGroup("audit", help="Audit sales points against the Ministry criteria.")
-
-
-def _commit_or_roll_back(work):
-    try:
-        with force_locale("en"):
-            result = work()
-        db.session.commit()
-        return result
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from error
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 @audit_cli.command("run")
@@ -51,8 +39,8 @@ def run(set_code: str | None, point_code: str | None) -> None:
     automatic = sum(1 for criterion in criteria_set.criteria if criterion.auto_check is not None)
     with click.progressbar(length=len(points), label=f"Checking points against {criteria_set.code}",
                            file=sys.stderr, show_pos=True) as bar:
-        report = _commit_or_roll_back(lambda: run_checks_and_store(criteria_set, points, day=day,
-                                                                   progress=bar.update))
+        with command_unit():
+            report = run_checks_and_store(criteria_set, points, day=day, progress=bar.update)
     click.echo(f"Run {report.run_id} on {format_date(day)}: {report.points} point(s) checked against "
                f"{criteria_set.code} ({automatic} automatic criteria) in {report.seconds:.1f} s.")
     click.echo(f"{report.failing} point(s) failing a binding criterion, {report.advisory_only} failing only "
@@ -66,6 +54,25 @@ def run(set_code: str | None, point_code: str | None) -> None:
 def load_criteria() -> None:
     """Load the criteria sets of Decisions 920 and 950 from seed/criteria.json (idempotent; criteria edited by
     officers keep their values)."""
-    report = _commit_or_roll_back(load_criteria_sets)
+    with command_unit():
+        report = load_criteria_sets()
     click.echo(f"Criteria sets {', '.join(report.codes)}: {report.sets_created} set(s) and "
                f"{report.criteria_created} criteria created, {report.criteria_updated} updated from the file.")
+
+
+@certificates_cli.command("alerts")
+def alerts_command() -> None:
+    """Send the certificate expiry alerts due today (90, 60 and 30 days before the end of validity), each once;
+    for a nightly job."""
+    with command_unit():
+        summary = send_expiry_alerts()
+    if not summary.certificates:
+        click.echo("No certificate reached an alert threshold today: nothing sent.")
+        return
+    kinds = summary.by_kind
+    click.echo(f"{summary.certificates} certificate(s) reached an alert threshold; {summary.messages} email(s) "
+               f"sent: {kinds[PRODUCER]} to producers, {kinds[POINT]} to point managers, "
+               f"{kinds[OFFICER]} to trade officers.")
+    for email in summary.recipients:
+        click.echo(f"  {email}")
+    sys.stdout.flush()

@@ -4,39 +4,42 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
+from shop.core.enums import LabelledEnum
 from shop.core.models import UTCDateTime, enum_column, utcnow
 from shop.extensions import db
 from shop.sales_points.models import SalesPoint
 
 
-class CriterionGroup(StrEnum):
-    LOCATION = "location"
-    PRODUCT = "product"
-    SIGNAGE = "signage"
-    FACILITIES = "facilities"
-    MANAGEMENT = "management"
+class CriterionGroup(LabelledEnum):
+    LOCATION = "location", _l("Location")
+    PRODUCT = "product", _l("Products")
+    SIGNAGE = "signage", _l("Signage")
+    FACILITIES = "facilities", _l("Facilities")
+    MANAGEMENT = "management", _l("Management")
 
 
-class CheckKind(StrEnum):
-    AUTOMATIC = "automatic"
-    EVIDENCE = "evidence"
-    BOTH = "both"
+class CheckKind(LabelledEnum):
+    AUTOMATIC = "automatic", _l("Automatic")
+    EVIDENCE = "evidence", _l("Evidence")
+    BOTH = "both", _l("Automatic and evidence")
 
 
-class AutoCheck(StrEnum):
+class AutoCheck(LabelledEnum):
     """The automatic checks computed from live data (audit.checks); a criterion names at most one."""
 
-    LOCATION_TYPE = "location_type"          # a location type the set allows (post offices only under 950)
-    QUALIFYING_BASIS = "qualifying_basis"    # every product on the shelf has a qualifying basis
-    CLEAN_SHELF = "clean_shelf"              # no expired lots, no withdrawn or recalled products on the shelf
-    PRICES = "prices"                        # a price for everything on the shelf
-    OPERATOR = "operator"                    # an operator with a business registration number
-    OPEN_STATUS = "open_status"
-    FLOOR_AREA = "floor_area"                # params: {"min_m2": N}; not applicable while no threshold is set
-    RECENT_SALES = "recent_sales"            # params: {"days": N}
+    LOCATION_TYPE = "location_type", _l("A kind of place the set allows")  # post offices only under 950
+    QUALIFYING_BASIS = "qualifying_basis", _l("Every product on the shelf has a qualifying basis")
+    CLEAN_SHELF = "clean_shelf", _l("No expired, recalled or withdrawn goods on the shelf")
+    PRICES = "prices", _l("A price for everything on the shelf")
+    OPERATOR = "operator", _l("Operator with a business registration number")
+    OPEN_STATUS = "open_status", _l("The point is open")
+    # params {"min_m2": N}; not applicable while no threshold is set
+    FLOOR_AREA = "floor_area", _l("Floor area against a threshold")
+    RECENT_SALES = "recent_sales", _l("Sales in the last days")  # params {"days": N}
 
 
 class CriteriaSet(db.Model):
@@ -94,22 +97,22 @@ class CriterionChange(db.Model):
     actor: Mapped[User] = relationship()
 
 
-class AuditStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    CONCLUDED = "concluded"
+class AuditStatus(LabelledEnum):
+    DRAFT = "draft", _l("Draft")
+    SUBMITTED = "submitted", _l("Submitted")
+    CONCLUDED = "concluded", _l("Concluded")
 
 
-class Verdict(StrEnum):
-    MEETS = "meets"
-    MEETS_WITH_CONDITIONS = "meets_with_conditions"
-    DOES_NOT_MEET = "does_not_meet"
+class Verdict(LabelledEnum):
+    MEETS = "meets", _l("Meets the criteria")
+    MEETS_WITH_CONDITIONS = "meets_with_conditions", _l("Meets the criteria with conditions")
+    DOES_NOT_MEET = "does_not_meet", _l("Does not meet the criteria")
 
 
-class Outcome(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    NOT_APPLICABLE = "not_applicable"
+class Outcome(LabelledEnum):
+    PASS = "pass", _l("Pass")
+    FAIL = "fail", _l("Fail")
+    NOT_APPLICABLE = "not_applicable", _l("Not applicable")
 
 
 class Audit(db.Model):

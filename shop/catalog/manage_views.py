@@ -13,7 +13,7 @@ from shop.catalog.forms import ProductEditForm, ProductImageForm
 from shop.catalog.groups import GROUPS, SUBGROUPS
 from shop.certification import change_requests
 from shop.core.forms import at_most, required
-from shop.extensions import db
+from shop.core.unit_of_work import unit_of_work
 from shop.producers.queries import producer_of
 from shop.web import form_status, submit_form
 
@@ -101,7 +101,7 @@ def product_image_delete(slug: str, image_id: int):
     image = next((i for i in product.images if i.id == image_id), None)
     if image is None:
         abort(404)
-    services.remove_product_image(product, image, actor=current_user)
-    db.session.commit()
+    with unit_of_work():
+        services.remove_product_image(product, image, actor=current_user)
     flash(_("The photo is removed."), "success")
     return redirect(url_for(".product_images", slug=product.slug))

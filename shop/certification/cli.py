@@ -2,7 +2,7 @@
 
 `flask certificates import FILE [--dry-run]` checks the whole file first and prints every problem as
 "row R, column C: message"; with any problem it imports nothing and exits 1. The `alerts` command lives with the
-alerts in shop/audit/certificate_alerts.py (it needs sales points and stock, above this domain) and joins this
+alerts in shop/audit/cli.py (it needs sales points and stock, above this domain) and joins this
 group from there."""
 import sys
 import time
@@ -15,7 +15,7 @@ from flask_babel import force_locale
 
 from shop.certification import imports
 from shop.core.errors import DomainError
-from shop.extensions import db
+from shop.core.unit_of_work import command_unit
 
 certificates_cli = AppGroup("certificates", help="OCOP certificates registry.")
 
@@ -42,21 +42,13 @@ def import_command(path: Path, dry_run: bool) -> None:
                 f"{counts['errors']} problem(s) in {counts['rows_with_errors'] or 'the header of'} "
                 f"{'row(s) of ' if counts['rows_with_errors'] else ''}{path.name}; nothing was imported.")
         counts = preview.counts
-        try:
-            summary = imports.commit_import(preview, province_code=province_code)
-        except DomainError as error:
-            db.session.rollback()
-            raise click.ClickException(error.message) from error
-        except BaseException:
-            db.session.rollback()
-            raise
+    with command_unit(keep=not dry_run):
+        summary = imports.commit_import(preview, province_code=province_code)
     if dry_run:
-        db.session.rollback()
         click.echo(f"Dry run: {counts['rows']} row(s) checked, no error. Would record {summary.certificates} "
                    f"certificate(s), create {summary.new_producers} producer(s) and {summary.new_products} "
                    f"product(s); {summary.skipped} already recorded. Nothing was imported.")
         return
-    db.session.commit()
     click.echo(f"Imported {summary.certificates} certificate(s) from {counts['rows']} row(s): "
                f"{summary.new_producers} new producer(s), {summary.new_products} new product(s), "
                f"{summary.skipped} already recorded and skipped ({time.perf_counter() - started:.1f} s).")

@@ -7,8 +7,8 @@ from shop.accounts.models import Role
 from shop.accounts.permissions import area_guard
 from shop.catalog.models import Product
 from shop.certification import queries, services
-from shop.certification.forms import BASIS_STATUS_LABELS, CRITERION_LABELS, BasisForm, RevokeForm
-from shop.certification.models import BASIS_CRITERION_CODES
+from shop.certification.forms import BASIS_STATUS_LABELS, BasisForm, RevokeForm
+from shop.certification.models import BASIS_CRITERION_CODES, BasisCriterion
 from shop.core.clock import today
 from shop.extensions import db
 from shop.web import form_status, submit_form
@@ -19,7 +19,7 @@ bp.before_request(area_guard(Role.TRADE_OFFICER))
 
 @bp.context_processor
 def labels():
-    return {"criterion_labels": CRITERION_LABELS, "criterion_codes": BASIS_CRITERION_CODES,
+    return {"criterion_labels": BasisCriterion.labels(), "criterion_codes": BASIS_CRITERION_CODES,
             "basis_status_labels": BASIS_STATUS_LABELS, "basis_status": queries.basis_status}
 
 

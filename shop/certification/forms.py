@@ -9,11 +9,6 @@ from shop.certification.models import BASIS_CRITERION_CODES, BasisCriterion
 from shop.core.clock import today
 from shop.core.forms import LocalDateField, at_most, required
 
-CRITERION_LABELS = {
-    BasisCriterion.KEY_PRODUCT: _l("On the province's key-product list"),
-    BasisCriterion.TYPICAL_RURAL: _l("Typical rural-industry or rural-agriculture product"),
-    BasisCriterion.LOCAL_SPECIALITY: _l("Characteristic local speciality or potential product"),
-}
 BASIS_STATUS_LABELS = {"valid": _l("Valid"), "not_yet_valid": _l("Not yet valid"), "expired": _l("Expired"),
                        "revoked": _l("Revoked")}
 
@@ -30,7 +25,8 @@ class BasisForm(FlaskForm):
     product = SelectField(_l("Product"), coerce=_product_id, validators=[required()])
     criterion = SelectField(_l("Criterion"), validators=[required()], choices=[
         SelectChoice("", _l("Choose the criterion")),
-        *(SelectChoice(c.value, f"{BASIS_CRITERION_CODES[c]} · {label}") for c, label in CRITERION_LABELS.items())])
+        *(SelectChoice(c.value, f"{BASIS_CRITERION_CODES[c]} · {label}")
+          for c, label in BasisCriterion.labels().items())])
     reference = StringField(_l("Reference (list, record or decision number)"), validators=[required(), at_most(120)])
     justification = TextAreaField(_l("Justification"), validators=[required(), at_most(2000)])
     valid_from = LocalDateField(_l("Valid from"), validators=[Optional()], default=today)

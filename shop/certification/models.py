@@ -2,9 +2,11 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Product
+from shop.core.enums import LabelledEnum
 from shop.core.models import TimestampMixin, UTCDateTime, enum_column, utcnow
 from shop.extensions import db
 
@@ -14,10 +16,10 @@ VALIDITY_MONTHS = 36
 MIN_CERTIFIED_STARS = 3
 
 
-class IssuingLevel(StrEnum):
-    DISTRICT = "district"    # district People's Committee: 3★ under 148, Feb 2023 – Jul 2025
-    PROVINCE = "province"    # provincial People's Committee: 3–4★ (and 3★ again from 6/7/2025)
-    CENTRAL = "central"      # Ministry of Agriculture (and Environment): 5★ national
+class IssuingLevel(LabelledEnum):
+    DISTRICT = "district", _l("District")  # district People's Committee: 3★ under 148, Feb 2023 – Jul 2025
+    PROVINCE = "province", _l("Province")  # provincial People's Committee: 3–4★ (and 3★ again from 6/7/2025)
+    CENTRAL = "central", _l("Central")  # Ministry of Agriculture (and Environment): 5★ national
 
 
 class CertificateStatus(StrEnum):
@@ -84,12 +86,12 @@ class Certificate(TimestampMixin, db.Model):
         return f"<Certificate {self.decision_no} {self.stars}★ product={self.product_id}>"
 
 
-class BasisCriterion(StrEnum):
+class BasisCriterion(LabelledEnum):
     """Qualifying bases other than an OCOP certificate (P-01), criteria P-02…P-04 of Decision 950."""
 
-    KEY_PRODUCT = "key_product"                # P-02: on the province's key-product list
-    TYPICAL_RURAL = "typical_rural"            # P-03: typical rural-industry or rural-agriculture product
-    LOCAL_SPECIALITY = "local_speciality"      # P-04: characteristic local speciality / potential product
+    KEY_PRODUCT = "key_product", _l("On the province's key-product list")  # P-02
+    TYPICAL_RURAL = "typical_rural", _l("Typical rural-industry or rural-agriculture product")  # P-03
+    LOCAL_SPECIALITY = "local_speciality", _l("Characteristic local speciality or potential product")  # P-04
 
 
 BASIS_CRITERION_CODES = {BasisCriterion.KEY_PRODUCT: "P-02", BasisCriterion.TYPICAL_RURAL: "P-03",

@@ -189,7 +189,8 @@ def registry_query(day: date, *, status: str | None = None, stars: int | None = 
     if level:
         query = query.where(Certificate.level == level)
     if year:
-        query = query.where(Certificate.decision_date >= date(year, 1, 1), Certificate.decision_date <= date(year, 12, 31))
+        query = query.where(Certificate.decision_date >= date(year, 1, 1),
+                            Certificate.decision_date <= date(year, 12, 31))
     words = slugify(search or "")
     if words:
         query = query.where(sa.or_(Product.slug.contains(words, autoescape=True),

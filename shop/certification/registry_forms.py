@@ -11,8 +11,6 @@ from shop.certification.models import IssuingLevel
 from shop.core.clock import today
 from shop.core.forms import LocalDateField, LongSelect, WholeNumberField, at_most, required
 
-LEVEL_LABELS = {IssuingLevel.DISTRICT: _l("District"), IssuingLevel.PROVINCE: _l("Province"),
-                IssuingLevel.CENTRAL: _l("Central")}
 STATUS_LABELS = {"valid": _l("Valid"), "expiring": _l("Expiring within 90 days"), "expired": _l("Expired"),
                  "withdrawn": _l("Withdrawn"), "superseded": _l("Superseded"), "not_yet_valid": _l("Not yet valid")}
 STAR_CHOICES = [SelectChoice("", _l("Choose the stars"))] + [SelectChoice(n, f"{n}★") for n in range(1, 6)]
@@ -27,8 +25,7 @@ def _whole(value) -> int:
 
 
 def _level_choices():
-    return [SelectChoice("", _l("Choose the level"))] + [SelectChoice(level.value, label)
-                                                         for level, label in LEVEL_LABELS.items()]
+    return [SelectChoice("", _l("Choose the level"))] + [SelectChoice(*choice) for choice in IssuingLevel.choices()]
 
 
 class CertificateForm(FlaskForm):

@@ -30,7 +30,6 @@ from shop.catalog.models import Product
 from shop.certification import imports, queries, services
 from shop.certification.models import IssuingLevel
 from shop.certification.registry_forms import (
-    LEVEL_LABELS,
     STATUS_LABELS,
     CertificateForm,
     DowngradeForm,
@@ -39,6 +38,7 @@ from shop.certification.registry_forms import (
 )
 from shop.core.clock import today
 from shop.core.errors import DomainError
+from shop.core.unit_of_work import roll_back, unit_of_work
 from shop.extensions import db
 from shop.web import form_status, page_arg, submit_form
 
@@ -54,7 +54,7 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 @bp.context_processor
 def labels():
-    return {"level_labels": LEVEL_LABELS, "status_labels": STATUS_LABELS, "groups": GROUPS,
+    return {"level_labels": IssuingLevel.labels(), "status_labels": STATUS_LABELS, "groups": GROUPS,
             "registry_status": queries.registry_status}
 
 
@@ -245,20 +245,19 @@ def import_preview(token: str):
     if request.method == "POST":  # CSRFProtect has checked the token
         if preview.ok:
             try:
-                summary = imports.commit_import(preview, province_code=current_app.config["HOME_PROVINCE_CODE"],
-                                                actor=current_user)
+                with unit_of_work():
+                    summary = imports.commit_import(preview, actor=current_user,
+                                                    province_code=current_app.config["HOME_PROVINCE_CODE"])
             except DomainError as error:
-                db.session.rollback()
                 flash(error.message, "error")
                 return redirect(url_for(".import_preview", token=token), 303)
-            db.session.commit()
             path.unlink(missing_ok=True)
             flash(ngettext("%(num)d certificate imported.", "%(num)d certificates imported.", summary.certificates)
                   + " " + _("New producers: %(producers)s; new products: %(products)s; already recorded: "
                             "%(skipped)s.", producers=summary.new_producers, products=summary.new_products,
                             skipped=summary.skipped), "success")
             return redirect(url_for(".registry"), 303)
-        db.session.rollback()
+        roll_back()  # nothing of a refused file is kept
         return _render_preview(token, preview, 400)
     return _render_preview(token, preview)
 

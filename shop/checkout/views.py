@@ -14,6 +14,7 @@ from shop.checkout.forms import CartLineForm, CartRemoveForm, CheckoutForm, choi
 from shop.core import admin_units, once
 from shop.core.clock import today
 from shop.core.errors import DomainError
+from shop.core.unit_of_work import unit_of_work
 from shop.extensions import db, limiter
 from shop.orders.models import OrderPaymentMethod
 from shop.orders.services import Address, Contact
@@ -66,11 +67,10 @@ def _cart_change(form, change, success: str):
     if not form.validate_on_submit():
         return _render_cart([_("The form has expired. Please submit it again.")], 400)
     try:
-        change()
+        with unit_of_work():
+            change()
     except DomainError as error:
-        db.session.rollback()
         return _render_cart([error.message], 400)
-    db.session.commit()
     flash(success, "success")
     return redirect(url_for(".cart"), 303)
 
@@ -146,11 +146,11 @@ def cart_link(_unused: int = 0) -> str:
 # ---------------------------------------------------------------------------------------------- login
 
 def _merge_guest_cart(app, user, **_extra) -> None:
-    """user_logged_in: the lines a visitor put in the cart before logging in join the stored cart."""
+    """user_logged_in: the lines a visitor put in the cart before logging in join the stored cart, in the login's
+    unit of work (accounts.views)."""
     guest_cart = session.pop(CART_KEY, None)
     if guest_cart:
         services.merge_session_cart(user, guest_cart, app.config["MAX_QUANTITY_PER_PRODUCT"])
-        db.session.commit()
 
 
 @bp.record_once
@@ -242,24 +242,24 @@ def checkout():
     if form.validate_on_submit() and not form.refresh.data:
         cart = current_cart()
         try:
-            if key is not None and not once.is_key(key):
-                raise DomainError(_("The form is damaged. Please reload the page and try again."), code="bad_key")
-            # A second post of the same form (a double click, a retry) shows the first order; it places nothing.
-            earlier = once.begin("checkout", key) if key else None
-            if earlier is not None:
-                db.session.rollback()
-                session.pop(CART_KEY, None)
-                return redirect(earlier or url_for(".cart"), 303)
-            order = _place(form, cart)
-            if key:
-                once.finish("checkout", key, _order_url(order))
+            with unit_of_work() as unit:
+                if key is not None and not once.is_key(key):
+                    raise DomainError(_("The form is damaged. Please reload the page and try again."),
+                                      code="bad_key")
+                # A second post of the same form (a double click, a retry) shows the first order; it places nothing.
+                earlier = once.begin("checkout", key) if key else None
+                if earlier is None:
+                    order_url = _order_url(_place(form, cart))
+                    if key:
+                        once.finish("checkout", key, order_url)
+                else:
+                    unit.keep = False
+                    order_url = earlier or url_for(".cart")
         except DomainError as error:
-            db.session.rollback()
             _show_refusal(form, error, errors)
         else:
-            db.session.commit()
             session.pop(CART_KEY, None)
-            return redirect(_order_url(order), 303)
+            return redirect(order_url, 303)
     refused = request.method == "POST" and not form.refresh.data
     return _render_checkout(form, errors), 400 if refused else 200
 

@@ -9,11 +9,11 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.core.database import open_transaction
 from shop.core.models import UTCDateTime, utcnow
+from shop.core.state import insert_ignoring_duplicates
 from shop.extensions import db
 
 KEY_LENGTH = 64
@@ -45,12 +45,10 @@ def begin(kind: str, key: str) -> str | None:
     """Record `key` for `kind` in the current transaction, or return the page of what an earlier post with the
     same key created (then the caller creates nothing)."""
     open_transaction()
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     # One statement: a post running with the same key at the same instant makes this one wait for its commit
     # (PostgreSQL) or has already committed (SQLite's write lock); either way nothing is inserted here.
-    inserted = db.session.execute(insert(OnceKey).values(kind=kind, key=key, created_at=utcnow())
-                                  .on_conflict_do_nothing().returning(OnceKey.key)).first()
+    inserted = insert_ignoring_duplicates(OnceKey, {"kind": kind, "key": key, "created_at": utcnow()},
+                                          OnceKey.key).first()
     if inserted is None:
         return result_of(kind, key) or ""
     return None

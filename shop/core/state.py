@@ -7,10 +7,20 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.core.errors import DomainError
 from shop.extensions import db
+
+
+def insert_ignoring_duplicates(model, values: dict, *returning) -> sa.Result:
+    """INSERT … ON CONFLICT DO NOTHING (PostgreSQL and SQLite): two transactions creating the same row at once
+    both succeed, and the row is created once. With `returning` columns, the result has a row only when this
+    statement inserted."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    return db.session.execute(statement.returning(*returning) if returning else statement)
 
 
 def compare_and_set(row, conflict: DomainError, *, expected: Mapping[str, Any], **values) -> None:

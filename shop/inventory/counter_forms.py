@@ -12,8 +12,6 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 from shop.core.forms import MAX_QUANTITY, OnceKeyForm, WholeNumberField, at_most, required
 from shop.inventory.models import PaymentMethod
 
-PAYMENT_LABELS = {PaymentMethod.CASH: _l("Cash"), PaymentMethod.CARD: _l("Card"),
-                  PaymentMethod.BANK_TRANSFER: _l("Bank transfer")}
 MAX_LINES = 200  # far beyond a real basket; keeps a forged post from building a huge query
 GTIN_LENGTHS = (8, 12, 13, 14)  # EAN-8, UPC-A, EAN-13, GTIN-14: what a barcode scanner types
 
@@ -94,7 +92,7 @@ class SaleLinesField(MessagesField):
 
 class CounterSaleForm(OnceKeyForm, FlaskForm):
     lines = SaleLinesField(_l("Lines of the sale"))
-    payment_method = RadioField(_l("Payment"), choices=[SelectChoice(m.value, label) for m, label in PAYMENT_LABELS.items()],
+    payment_method = RadioField(_l("Payment"), choices=[SelectChoice(*choice) for choice in PaymentMethod.choices()],
                                 default=PaymentMethod.CASH.value, validators=[required()])
 
 

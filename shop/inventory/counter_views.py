@@ -15,7 +15,6 @@ from shop.core.errors import DomainError
 from shop.core.money import format_vnd
 from shop.inventory import cash, services
 from shop.inventory.counter_forms import (
-    PAYMENT_LABELS,
     CounterSaleForm,
     RawLine,
     gtin_is_valid,
@@ -25,6 +24,7 @@ from shop.inventory.counter_forms import (
     return_form_for,
     whole_number,
 )
+from shop.inventory.models import PaymentMethod
 from shop.orders import services as orders
 from shop.sales_points.access import can_change, point_area_guard, point_from_url
 from shop.sales_points.queries import users_by_ids
@@ -36,7 +36,7 @@ bp.before_request(point_area_guard)
 
 @bp.context_processor
 def labels():
-    return {"payment_labels": PAYMENT_LABELS}
+    return {"payment_labels": PaymentMethod.labels()}
 
 
 def _timezone() -> str:
@@ -229,7 +229,7 @@ def return_new(code: str, number: str):
         made = services.return_counter_sale(sale, form.quantities(), reason=form.reason.data,
                                             restock=form.restock.data, actor=current_user)
         flash(_("Refund to the customer: %(amount)s (%(method)s).", amount=format_vnd(made.refund_vnd),
-                method=PAYMENT_LABELS[made.payment_method]), "info")
+                method=made.payment_method.label), "info")
         return made
 
     done = submit_creating_form(form, "counter_return", record_return,

@@ -17,7 +17,7 @@ from wtforms import BooleanField
 
 from shop.core.clock import today
 from shop.core.errors import DomainError
-from shop.extensions import db
+from shop.core.unit_of_work import unit_of_work
 from shop.inventory import imports
 from shop.inventory.spreadsheets import (
     EXTENSIONS,
@@ -129,16 +129,15 @@ def import_file(code: str, what: str):
     if what not in imports.LAYOUTS:
         abort(404)
     form = _import_form(what, bound=True)
-    result = _run_import(point, what, form) if form.validate_on_submit() else None
+    with unit_of_work() as unit:
+        result = _run_import(point, what, form) if form.validate_on_submit() else None
+        unit.keep = bool(result and result.ok) and not form.dry_run.data  # a refused file or a dry run: nothing
     if result is None or not result.ok:
-        db.session.rollback()
         return _page(point, posted=what, form=form, errors=result.errors if result else (), status=400)
     if form.dry_run.data:
-        db.session.rollback()
         flash(ngettext("Check passed: the %(num)d row is correct. Nothing was imported.",
                        "Check passed: all %(num)d rows are correct. Nothing was imported.", result.rows), "success")
     else:
-        db.session.commit()
         flash(ngettext("%(num)d row imported.", "%(num)d rows imported.", result.rows), "success")
     return redirect(url_for(".files", code=point.code), 303)
 

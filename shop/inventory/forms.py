@@ -19,32 +19,9 @@ from shop.core.forms import (
     required,
     within,
 )
-from shop.inventory.models import AdjustmentReason, MovementKind, TransferStatus
+from shop.inventory.models import AdjustmentReason, MovementKind
 from shop.sales_points.forms import LocalDateField
 
-KIND_LABELS = {
-    MovementKind.RECEIPT: _l("Receipt"),
-    MovementKind.TRANSFER_OUT: _l("Transfer out"),
-    MovementKind.TRANSFER_IN: _l("Transfer in"),
-    MovementKind.COUNTER_SALE: _l("Counter sale"),
-    MovementKind.ORDER_FULFILMENT: _l("Order fulfilment"),
-    MovementKind.RETURN: _l("Return"),
-    MovementKind.ADJUSTMENT: _l("Adjustment"),
-    MovementKind.RECALL: _l("Recall"),
-}
-REASON_LABELS = {
-    AdjustmentReason.COUNT_CORRECTION: _l("Count correction"),
-    AdjustmentReason.DAMAGED: _l("Damaged"),
-    AdjustmentReason.EXPIRED_WRITE_OFF: _l("Expired, written off"),
-    AdjustmentReason.SAMPLE_PROMOTION: _l("Sample or promotion"),
-    AdjustmentReason.LOST: _l("Lost"),
-}
-TRANSFER_STATUS_LABELS = {
-    TransferStatus.DRAFT: _l("Draft"),
-    TransferStatus.SHIPPED: _l("In transit"),
-    TransferStatus.RECEIVED: _l("Received"),
-    TransferStatus.CANCELLED: _l("Cancelled"),
-}
 TRANSFER_LINE_ROWS = 6  # blank rows of the transfer form; a longer transfer is entered as two
 
 
@@ -164,7 +141,7 @@ class AdjustmentForm(OnceKeyForm, FlaskForm):
     delta = WholeNumberField(_l("Change (+ found, − removed)"),
                              validators=[InputRequired(REQUIRED), not_zero, within(-MAX_QUANTITY, MAX_QUANTITY)])
     reason = SelectField(_l("Reason"), validators=[required()], choices=_choices(
-        [("", _l("Choose a reason"))] + [(reason.value, label) for reason, label in REASON_LABELS.items()]))
+        [("", _l("Choose a reason"))] + [choice for choice in AdjustmentReason.choices()]))
     note = TextAreaField(_l("Note"), validators=[at_most(500)])
 
     def __init__(self, *args, levels: list[tuple[int, str]], **kwargs):
@@ -224,7 +201,7 @@ class LedgerFilterForm(FlaskForm):
         csrf = False
 
     kind = SelectField(_l("Kind"), validate_choice=False, choices=_choices(
-        [("", _l("All kinds"))] + [(kind.value, label) for kind, label in KIND_LABELS.items()]))
+        [("", _l("All kinds"))] + [choice for choice in MovementKind.choices()]))
     q = StringField(_l("Product or lot"), validators=[at_most(100)])
     date_from = LocalDateField(_l("From"), validators=[Optional()])
     date_to = LocalDateField(_l("To"), validators=[Optional()])

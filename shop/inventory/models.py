@@ -1,41 +1,42 @@
 """Stock = two numbers per (point, product, lot) plus an append-only ledger whose sums they always equal."""
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
 from shop.catalog.models import Product
+from shop.core.enums import LabelledEnum
 from shop.core.models import UTCDateTime, enum_column, utcnow
 from shop.extensions import db
 from shop.sales_points.models import SalesPoint
 from shop.traceability.models import Lot
 
 
-class MovementKind(StrEnum):
-    RECEIPT = "receipt"
-    TRANSFER_OUT = "transfer_out"
-    TRANSFER_IN = "transfer_in"
-    COUNTER_SALE = "counter_sale"
-    ORDER_FULFILMENT = "order_fulfilment"
-    RETURN = "return"
-    ADJUSTMENT = "adjustment"
-    RECALL = "recall"
+class MovementKind(LabelledEnum):
+    RECEIPT = "receipt", _l("Receipt")
+    TRANSFER_OUT = "transfer_out", _l("Transfer out")
+    TRANSFER_IN = "transfer_in", _l("Transfer in")
+    COUNTER_SALE = "counter_sale", _l("Counter sale")
+    ORDER_FULFILMENT = "order_fulfilment", _l("Order fulfilment")
+    RETURN = "return", _l("Return")
+    ADJUSTMENT = "adjustment", _l("Adjustment")
+    RECALL = "recall", _l("Recall")
 
 
-class AdjustmentReason(StrEnum):
-    COUNT_CORRECTION = "count_correction"
-    DAMAGED = "damaged"
-    EXPIRED_WRITE_OFF = "expired_write_off"
-    SAMPLE_PROMOTION = "sample_promotion"
-    LOST = "lost"
+class AdjustmentReason(LabelledEnum):
+    COUNT_CORRECTION = "count_correction", _l("Count correction")
+    DAMAGED = "damaged", _l("Damaged")
+    EXPIRED_WRITE_OFF = "expired_write_off", _l("Expired, written off")
+    SAMPLE_PROMOTION = "sample_promotion", _l("Sample or promotion")
+    LOST = "lost", _l("Lost")
 
 
-class PaymentMethod(StrEnum):
-    CASH = "cash"
-    CARD = "card"
-    BANK_TRANSFER = "bank_transfer"
+class PaymentMethod(LabelledEnum):
+    CASH = "cash", _l("Cash")
+    CARD = "card", _l("Card")
+    BANK_TRANSFER = "bank_transfer", _l("Bank transfer")
 
 
 class StockLevel(db.Model):
@@ -189,11 +190,11 @@ class CounterReturnLine(db.Model):
     __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
 
 
-class TransferStatus(StrEnum):
-    DRAFT = "draft"
-    SHIPPED = "shipped"
-    RECEIVED = "received"
-    CANCELLED = "cancelled"
+class TransferStatus(LabelledEnum):
+    DRAFT = "draft", _l("Draft")
+    SHIPPED = "shipped", _l("In transit")
+    RECEIVED = "received", _l("Received")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 class Transfer(db.Model):

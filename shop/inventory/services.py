@@ -7,7 +7,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 
 from shop.catalog.models import Product
 from shop.certification.models import CertificateStatus
@@ -16,7 +15,7 @@ from shop.core import audit_trail
 from shop.core.clock import format_date, today
 from shop.core.errors import Conflict, DomainError, NotFound
 from shop.core.models import utcnow
-from shop.core.state import compare_and_set
+from shop.core.state import compare_and_set, insert_ignoring_duplicates
 from shop.core.text import nfc
 from shop.extensions import db
 from shop.inventory.models import (
@@ -37,7 +36,7 @@ from shop.inventory.models import (
 )
 from shop.sales_points.models import PointProduct, PointStatus, SalesPoint
 from shop.traceability.models import TraceEventType
-from shop.traceability.services import record_custody_event
+from shop.traceability.services import lot_for_receipt, record_custody_event
 
 MAX_ATTEMPTS = 5  # a sale re-plans its lots when a concurrent transaction took the stock it had planned on
 
@@ -118,18 +117,11 @@ def _refresh(level_ids: Iterable[int]) -> None:
             db.session.expire(level, ["on_hand", "reserved"])
 
 
-def _insert_ignoring_duplicates(model, values: dict) -> None:
-    """INSERT … ON CONFLICT DO NOTHING: two transactions creating the same lot or level both succeed."""
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
-
-
 def _level_for(point_id: int, product_id: int, lot_id: int, create: bool) -> StockLevel | None:
     where = (StockLevel.point_id == point_id, StockLevel.product_id == product_id, StockLevel.lot_id == lot_id)
     level = db.session.scalar(sa.select(StockLevel).where(*where))
     if level is None and create:
-        _insert_ignoring_duplicates(StockLevel, {"point_id": point_id, "product_id": product_id, "lot_id": lot_id,
+        insert_ignoring_duplicates(StockLevel, {"point_id": point_id, "product_id": product_id, "lot_id": lot_id,
                                                  "on_hand": 0, "reserved": 0})
         level = db.session.scalar(sa.select(StockLevel).where(*where))
     return level
@@ -137,7 +129,7 @@ def _level_for(point_id: int, product_id: int, lot_id: int, create: bool) -> Sto
 
 def _carry(point_id: int, product_id: int) -> None:
     """Goods on a shelf put the product in the point's assortment (what the storefront lists for the point)."""
-    _insert_ignoring_duplicates(PointProduct, {"point_id": point_id, "product_id": product_id})
+    insert_ignoring_duplicates(PointProduct, {"point_id": point_id, "product_id": product_id})
 
 
 def _lot_problem(lot: Lot, day: date) -> str | None:
@@ -191,7 +183,7 @@ def receive_stock(point: SalesPoint, product: Product, *, lot_code: str, product
         raise DomainError(str(_l("This lot has already expired.")), field="expiry_date", code="lot_expired")
     _check_basis(product, day)
 
-    lot = _lot_for(product, lot_code, production_date, expiry_date)
+    lot = lot_for_receipt(product, lot_code, production_date, expiry_date)
     level = _level_for(point.id, product.id, lot.id, create=True)
     _carry(point.id, product.id)
     _apply([_Change(level.id, quantity)])
@@ -205,34 +197,14 @@ def receive_stock(point: SalesPoint, product: Product, *, lot_code: str, product
     return movement
 
 
-def _lot_for(product: Product, lot_code: str, production_date: date, expiry_date: date | None) -> Lot:
-    """The product's lot with this code, created on first receipt; a later receipt must repeat its dates."""
-    where = (Lot.product_id == product.id, Lot.lot_code == lot_code)
-    lot = db.session.scalar(sa.select(Lot).where(*where))
-    if lot is None:
-        _insert_ignoring_duplicates(Lot, {"product_id": product.id, "lot_code": lot_code,
-                                          "production_date": production_date, "expiry_date": expiry_date,
-                                          "created_at": utcnow()})
-        lot = db.session.scalar(sa.select(Lot).where(*where))
-    if lot.production_date != production_date or lot.expiry_date != expiry_date:
-        raise Conflict(str(_l("Lot %(code)s of this product was received before with other dates.", code=lot_code)),
-                       field="lot_code", code="lot_dates_differ")
-    if lot.is_recalled:
-        raise DomainError(str(_l("Lot %(code)s has been recalled.", code=lot_code)), field="lot_code",
-                          code="lot_recalled")
-    return lot
-
-
-def recall_lot(lot: Lot, *, reason: str, actor) -> list[StockMovement]:
-    """Recall a lot: no point may sell or receive it any more, and at every point holding it the units leave the
-    shelf through one `recall` row (reservations on it are released first). The rows are each point's pull list."""
+def pull_recalled_lot(lot: Lot, *, actor) -> list[StockMovement]:
+    """The stock side of a recall (recalls.recall marks the lot first, in the same transaction): at every point
+    holding the lot the units leave the shelf through one `recall` row, noted with the recall's reason. The rows
+    are each point's pull list."""
     _check_actor(actor)
-    reason = (nfc(reason) or "").strip()
-    if not reason:
-        raise DomainError(str(_l("A recall needs a reason.")), field="reason", code="reason_required")
-    # Once, on the lot's current state: two recalls sent at once take the units off the shelves once.
-    compare_and_set(lot, Conflict(str(_l("This lot is already recalled.")), code="already_recalled"),
-                    expected={"recalled_at": None}, recalled_at=utcnow(), recall_reason=reason)
+    if not lot.is_recalled:
+        raise DomainError(str(_l("Only a recalled lot is pulled from the shelves.")), code="lot_not_recalled")
+    reason = lot.recall_reason
     # Held units belong to orders: those are cancelled first (recalls.recall does), which releases them through
     # their allocations. Zeroing `reserved` here would strand the orders' allocations.
     if db.session.scalar(sa.select(sa.func.count()).select_from(StockLevel)
@@ -250,10 +222,6 @@ def recall_lot(lot: Lot, *, reason: str, actor) -> list[StockMovement]:
     movements = [_movement(db.session.get(StockLevel, level_id), -on_hand, MovementKind.RECALL, actor, note=reason)
                  for level_id, on_hand in held]
     db.session.flush()
-    record_custody_event(lot, event_type=TraceEventType.RECALLED, point=None, reference=None, actor=actor,
-                         occurred_at=lot.recalled_at, note=reason)
-    audit_trail.record("inventory.lot_recalled", lot, actor=actor, lot_code=lot.lot_code, reason=reason,
-                       points=[m.point_id for m in movements])
     return movements
 
 
@@ -481,7 +449,7 @@ def _plan_fefo(point_id: int, wanted: dict[int, int], products: dict[int, Produc
 
 
 def _next_number(point_id: int, kind: str) -> int:
-    _insert_ignoring_duplicates(DocumentCounter, {"point_id": point_id, "kind": kind, "last_number": 0})
+    insert_ignoring_duplicates(DocumentCounter, {"point_id": point_id, "kind": kind, "last_number": 0})
     return db.session.execute(
         sa.update(DocumentCounter).where(DocumentCounter.point_id == point_id, DocumentCounter.kind == kind)
         .values(last_number=DocumentCounter.last_number + 1).returning(DocumentCounter.last_number)

@@ -15,9 +15,6 @@ from shop.core.errors import DomainError
 from shop.extensions import db
 from shop.inventory import queries, services
 from shop.inventory.forms import (
-    KIND_LABELS,
-    REASON_LABELS,
-    TRANSFER_STATUS_LABELS,
     AdjustmentForm,
     CountForm,
     LedgerFilterForm,
@@ -28,7 +25,7 @@ from shop.inventory.forms import (
     receive_field_names,
     receive_form_for,
 )
-from shop.inventory.models import MovementKind, Transfer
+from shop.inventory.models import AdjustmentReason, MovementKind, Transfer, TransferStatus
 from shop.sales_points.access import can_change, point_area_guard, point_from_url, points_in_scope
 from shop.web import form_status, id_arg, page_arg, submit_creating_form, submit_form
 
@@ -65,7 +62,8 @@ def point_tabs():
 
 @bp.context_processor
 def labels():
-    return {"kind_labels": KIND_LABELS, "reason_labels": REASON_LABELS, "transfer_status_labels": TRANSFER_STATUS_LABELS}
+    return {"kind_labels": MovementKind.labels(), "reason_labels": AdjustmentReason.labels(),
+            "transfer_status_labels": TransferStatus.labels()}
 
 
 def _may_change(point) -> bool:
@@ -103,7 +101,8 @@ def stock(code: str):
     page = queries.stock_page(point, today(), current_app.config["EXPIRY_ALERT_DAYS"], page_arg(), STOCK_PER_PAGE,
                       q=q, with_empty=show_empty)
     return render_template("inventory/manage/stock.html", point=point, page=page, q=q, show_empty=show_empty,
-                           groups=queries.group_by_product(page.items), costs=queries.receipt_unit_costs(point, page.items),
+                           groups=queries.group_by_product(page.items),
+                           costs=queries.receipt_unit_costs(point, page.items),
                            in_transit=queries.in_transit_for(point), may_change=_may_change(point))
 
 
@@ -253,7 +252,8 @@ def transfers(code: str):
 @bp.route("/<code>/transfers/new", methods=["GET", "POST"])
 def transfer_new(code: str):
     point = point_from_url(code)
-    lines = [line for line in queries.stock_lines(point, today(), current_app.config["EXPIRY_ALERT_DAYS"]) if line.available]
+    lines = [line for line in queries.stock_lines(point, today(), current_app.config["EXPIRY_ALERT_DAYS"])
+             if line.available]
     form = TransferForm(destinations=[(p.id, f"{p.code} · {p.name}") for p in queries.destinations_for(point)],
                         levels=_level_choices(lines, available=True))
 

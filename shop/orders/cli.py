@@ -4,7 +4,7 @@ exit 0, one line per expired order and the count."""
 import click
 from flask.cli import AppGroup
 
-from shop.extensions import db
+from shop.core.unit_of_work import command_unit
 from shop.orders.services import expire_overdue
 
 orders_cli = AppGroup("orders", help="Order housekeeping for jobs.")
@@ -13,13 +13,9 @@ orders_cli = AppGroup("orders", help="Order housekeeping for jobs.")
 @orders_cli.command("expire")
 def expire() -> None:
     """Expire every overdue order and release the stock it held."""
-    try:
+    with command_unit():
         expired = expire_overdue()
         lines = [f"{order.number}  expired: {order.cancel_reason}" for order in expired]
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     for line in lines:
         click.echo(line)
     click.echo(f"{len(lines)} order(s) expired.")

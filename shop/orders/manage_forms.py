@@ -110,7 +110,7 @@ def refund_form_for(order, *args, **kwargs) -> RefundForm:
         pass
 
     for line in order.lines:
-        left = line.quantity - line.quantity_refunded
+        left = line.quantity_not_refunded
         message = _l("Between 0 and %(max)s (sold and not yet refunded).", max=left)
         setattr(OrderRefundForm, f"quantity_{line.id}", WholeNumberField(
             _l("Units refunded: %(name)s", name=line.product_name), default=0,

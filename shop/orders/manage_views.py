@@ -3,22 +3,15 @@ actions of the pipeline (ready, hand over, ship, delivered, cancel, refund). Eve
 point_area_guard (the point in the URL is checked first); an order is looked up within that point, so another
 point's order number is a 404. Each action is one service call and one commit; a refusal re-renders the order
 with the message (400) and changes nothing."""
-from dataclasses import dataclass
-from datetime import date
-
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from shop.accounts.models import User
 from shop.core.admin_units import short_address
 from shop.core.errors import DomainError
-from shop.core.pagination import Page, clamp_page
+from shop.core.unit_of_work import unit_of_work
 from shop.extensions import db
-from shop.inventory.models import StockLevel
-from shop.orders import services
+from shop.orders import queries, services
 from shop.orders.manage_forms import (
     EVENT_LABELS,
     FULFILMENT_LABELS,
@@ -32,26 +25,14 @@ from shop.orders.manage_forms import (
     refund_form_for,
     statuses_for,
 )
-from shop.orders.models import (
-    AllocationState,
-    Fulfilment,
-    Order,
-    OrderAllocation,
-    OrderLine,
-    OrderPaymentMethod,
-    OrderStatus,
-)
+from shop.orders.models import Order
+from shop.orders.transitions import staff_actions
 from shop.payments import services as payments
 from shop.sales_points.access import can_change, point_area_guard, point_from_url
 from shop.web import page_arg, submit_creating_form, submit_form
 
 bp = Blueprint("orders_point_manage", __name__)
 bp.before_request(point_area_guard)
-
-ORDERS_PER_PAGE = 50
-# Statuses from which staff may still cancel (orders.models.TRANSITIONS allows it; refunds come after).
-CANCELLABLE = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.CONFIRMED, OrderStatus.READY_FOR_PICKUP,
-                         OrderStatus.SHIPPED})
 
 
 @bp.context_processor
@@ -62,69 +43,12 @@ def labels():
 
 # ------------------------------------------------------------------------------------------------- reading
 
-def _orders_page(point, statuses, page: int) -> Page:
-    """The point's orders in those statuses (None: all), newest first."""
-    where = [Order.point_id == point.id]
-    if statuses is not None:
-        where.append(Order.status.in_(statuses))
-    total = db.session.scalar(sa.select(sa.func.count(Order.id)).where(*where))
-    page = clamp_page(page, total, ORDERS_PER_PAGE)
-    items = db.session.scalars(sa.select(Order).where(*where).order_by(Order.created_at.desc(), Order.id.desc())
-                               .limit(ORDERS_PER_PAGE).offset((page - 1) * ORDERS_PER_PAGE))
-    return Page(list(items), total, page, ORDERS_PER_PAGE)
-
-
 def _order_or_404(point, number: str) -> Order:
     """The order if this point serves it; another point's number (a tampered URL) is not found."""
-    order = db.session.scalar(
-        sa.select(Order).where(Order.number == number, Order.point_id == point.id)
-        .options(selectinload(Order.lines).selectinload(OrderLine.allocations)
-                 .joinedload(OrderAllocation.stock_level).joinedload(StockLevel.lot),
-                 selectinload(Order.events)))
+    order = queries.order_at_point(point.id, number)
     if order is None:
         abort(404)
     return order
-
-
-@dataclass(frozen=True)
-class PickRow:
-    product_name: str
-    lot_code: str
-    expiry_date: date | None
-    quantity: int
-    state: AllocationState
-
-
-def pick_list(order: Order) -> list[PickRow]:
-    """What to take from which lot, first expired first out (lots without an expiry date last); units already
-    released (cancelled, expired) are not to pick."""
-    rows = [PickRow(line.product_name, allocation.stock_level.lot.lot_code, allocation.stock_level.lot.expiry_date,
-                    allocation.quantity, allocation.state)
-            for line in order.lines for allocation in line.allocations
-            if allocation.state != AllocationState.RELEASED]
-    return sorted(rows, key=lambda row: (row.product_name, row.expiry_date is None, row.expiry_date or date.min,
-                                         row.lot_code))
-
-
-def _actors(order: Order) -> dict[int, User]:
-    ids = {event.actor_id for event in order.events if event.actor_id}
-    return {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
-
-
-def allowed_actions(order: Order) -> set[str]:
-    """The actions the order's status allows (the services check again; this only decides what to show)."""
-    allowed = set()
-    if order.status == OrderStatus.CONFIRMED:
-        allowed.add("ready" if order.fulfilment == Fulfilment.PICKUP else "ship")
-    if order.status == OrderStatus.READY_FOR_PICKUP:
-        allowed.add("hand_over")
-    if order.status == OrderStatus.SHIPPED:
-        allowed.add("delivered")
-    if order.status in CANCELLABLE:
-        allowed.add("cancel")
-    if order.paid_vnd > order.refunded_vnd and order.status != OrderStatus.REFUNDED:
-        allowed.add("refund")
-    return allowed
 
 
 # The form of each action, built for an order (the refund form has fields per line).
@@ -144,9 +68,10 @@ def _render_order(point, order: Order, *, failed: str | None = None, form=None, 
     forms = {name: make(order, formdata=None) for name, make in ACTION_FORMS.items()}
     if failed:
         forms[failed] = form
-    actions = allowed_actions(order) if can_change(current_user, point) else set()
+    actions = staff_actions(order) if can_change(current_user, point) else frozenset()
     return render_template("orders/manage/order_detail.html", point=point, order=order, forms=forms,
-                           failed=failed, actions=actions, pick_rows=pick_list(order), actors=_actors(order),
+                           failed=failed, actions=actions, cash_due=payments.cash_to_collect(order),
+                           pick_rows=queries.pick_list(order.id), actors=queries.actors_of(order),
                            address=short_address(order.street, order.ward_code, order.province_code)), status
 
 
@@ -154,7 +79,7 @@ def _render_order(point, order: Order, *, failed: str | None = None, form=None, 
 def orders(code: str):
     point = point_from_url(code)
     filters = OrderFilterForm(formdata=request.args)
-    page = _orders_page(point, statuses_for(filters.status.data), page_arg())
+    page = queries.orders_at_point(point.id, statuses_for(filters.status.data), page_arg())
     return render_template("orders/manage/orders.html", point=point, page=page, filters=filters)
 
 
@@ -178,40 +103,19 @@ def _act(code: str, number: str, name: str, action, success: str):
     return _render_order(point, _order_or_404(point, number), failed=name, form=form, status=400)
 
 
-def _collect_cash(order: Order) -> None:
-    """Cash orders are paid when the goods change hands: record what is still owed."""
-    owed = order.total_vnd - order.paid_vnd
-    if owed > 0:
-        payments.record_cash(order, owed, actor=current_user)
-
-
-def _hand_over(order: Order, form: HandOverForm) -> None:
-    if order.payment_method == OrderPaymentMethod.PAY_AT_PICKUP:
-        _collect_cash(order)
-    services.hand_over(order, form.pickup_code.data, actor=current_user)
-
-
-def _delivered(order: Order, form) -> None:
-    if order.payment_method == OrderPaymentMethod.CASH_ON_DELIVERY:
-        _collect_cash(order)
-    services.complete_delivery(order, actor=current_user)
-
-
 def _send_to_stripe(record) -> None:
     """A card refund goes to Stripe once it is committed (never while the order is locked)."""
     try:
-        payments.send_card_refund(record)
+        with unit_of_work():
+            payments.send_card_refund(record)
     except DomainError as error:
-        db.session.rollback()
         flash(_("The refund is recorded, but the payment service did not take it yet (%(reason)s). It is sent "
                 "again by `flask payments send-refunds`.", reason=error.message), "warning")
-        return
-    db.session.commit()
 
 
 def _refund(order: Order, form):
-    return payments.refund(order, lines=form.decisions(line.id for line in order.lines), amount_vnd=form.amount_vnd.data,
-                    reason=form.reason.data, actor=current_user)
+    return payments.refund(order, lines=form.decisions(line.id for line in order.lines),
+                           amount_vnd=form.amount_vnd.data, reason=form.reason.data, actor=current_user)
 
 
 @bp.route("/<code>/orders/<number>/ready", methods=["POST"])
@@ -224,7 +128,10 @@ def ready(code: str, number: str):
 
 @bp.route("/<code>/orders/<number>/hand-over", methods=["POST"])
 def hand_over(code: str, number: str):
-    return _act(code, number, "hand_over", _hand_over, _("The order is handed over and completed."))
+    return _act(code, number, "hand_over",
+                lambda order, form: payments.hand_over_collecting_cash(order, form.pickup_code.data,
+                                                                       actor=current_user),
+                _("The order is handed over and completed."))
 
 
 @bp.route("/<code>/orders/<number>/ship", methods=["POST"])
@@ -236,7 +143,9 @@ def ship(code: str, number: str):
 
 @bp.route("/<code>/orders/<number>/delivered", methods=["POST"])
 def delivered(code: str, number: str):
-    return _act(code, number, "delivered", _delivered, _("The order is delivered and completed."))
+    return _act(code, number, "delivered",
+                lambda order, form: payments.complete_delivery_collecting_cash(order, actor=current_user),
+                _("The order is delivered and completed."))
 
 
 @bp.route("/<code>/orders/<number>/cancel", methods=["POST"])

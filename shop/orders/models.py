@@ -109,6 +109,21 @@ class Order(db.Model):
     def holds_stock(self) -> bool:
         return self.status in HOLDING
 
+    @property
+    def stock_held_until(self) -> datetime | None:
+        """Until when the order keeps its stock if nothing happens; None once it holds none."""
+        return self.hold_until if self.holds_stock else None
+
+    @property
+    def in_transit(self) -> bool:
+        """Shipped, not yet delivered: cancelling now brings the goods back to the point (return rows)."""
+        return self.status == OrderStatus.SHIPPED
+
+    @property
+    def refundable_vnd(self) -> int:
+        """Money paid and not yet given back."""
+        return self.paid_vnd - self.refunded_vnd
+
     def __repr__(self) -> str:
         return f"<Order {self.number} {self.status}>"
 
@@ -117,7 +132,8 @@ class OrderLine(db.Model):
     """A snapshot of what was sold: name, producer, price, stars and certificate at the time of the sale."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("customer_order.id", ondelete="CASCADE"), nullable=False, index=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("customer_order.id", ondelete="CASCADE"), nullable=False,
+                                          index=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), nullable=False, index=True)
     product_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     producer_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
@@ -141,6 +157,10 @@ class OrderLine(db.Model):
     @property
     def total_vnd(self) -> int:
         return self.quantity * self.unit_price_vnd
+
+    @property
+    def quantity_not_refunded(self) -> int:
+        return self.quantity - self.quantity_refunded
 
 
 class AllocationState(StrEnum):
@@ -169,7 +189,8 @@ class OrderEvent(db.Model):
     """Append-only history of an order: placed, paid, ready, handed over, shipped, cancelled, refunded…"""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("customer_order.id", ondelete="CASCADE"), nullable=False, index=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("customer_order.id", ondelete="CASCADE"), nullable=False,
+                                          index=True)
     kind: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     from_status: Mapped[str | None] = mapped_column(sa.String(20))
     to_status: Mapped[str | None] = mapped_column(sa.String(20))

@@ -297,10 +297,10 @@ def cancel(order: Order, *, reason: str, actor, by_customer: bool = False) -> Or
         # The money must come back with the cancellation: the sales point cancels and refunds it in one visit.
         raise Conflict(str(_l("This order is already paid: ask the sales point to cancel it and refund you.")),
                        field="status", code="paid_cancel_by_point")
-    shipped = order.status == OrderStatus.SHIPPED
+    in_transit = order.in_transit
     _move(order, OrderStatus.CANCELLED, "cancelled", actor=actor, note=reason, by_customer=by_customer)
     _release(order, actor)
-    if shipped:
+    if in_transit:
         for line in order.lines:
             for allocation in line.allocations:
                 if allocation.state == AllocationState.FULFILLED:

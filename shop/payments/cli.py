@@ -47,7 +47,7 @@ def sandbox_webhook(webhook_url: str, wait_seconds: float) -> None:
 def send_refunds() -> None:
     """Send every card refund still waiting for Stripe (each with its own key: never twice). Exit 1 if one fails."""
     from shop.core.errors import DomainError
-    from shop.extensions import db
+    from shop.core.unit_of_work import unit_of_work
     from shop.payments import services
 
     waiting = services.refunds_waiting_for_stripe()
@@ -56,10 +56,9 @@ def send_refunds() -> None:
         for record in bar:
             number, amount = record.order_id, record.amount_vnd
             try:
-                services.send_card_refund(record)
-                db.session.commit()
+                with unit_of_work():  # one refund per transaction: a failure keeps the ones already sent
+                    services.send_card_refund(record)
             except DomainError as error:
-                db.session.rollback()
                 failed += 1
                 click.echo(f"refund {record.id} of order id {number} ({amount} VND): {error.message}", err=True)
     click.echo(f"{len(waiting) - failed} of {len(waiting)} card refunds sent to Stripe.")

@@ -279,6 +279,33 @@ def record_cash(order: Order, amount_vnd: int, *, actor, note: str | None = None
     return collection
 
 
+def cash_to_collect(order: Order) -> int:
+    """What staff take in cash when the goods change hands (from the customer at the hand-over of a pay-at-pickup
+    order, from the carrier of a cash-on-delivery one): what is still owed; nothing for a card order."""
+    if order.payment_method not in CASH_METHODS:
+        return 0
+    return max(order.total_vnd - order.paid_vnd, 0)
+
+
+def _collect_cash(order: Order, actor) -> None:
+    due = cash_to_collect(order)
+    if due:
+        record_cash(order, due, actor=actor)
+
+
+def hand_over_collecting_cash(order: Order, pickup_code: str, *, actor) -> Order:
+    """The customer collects a pickup order; a pay-at-pickup order's cash is recorded with it, in the same
+    transaction (a wrong pickup code refuses both)."""
+    _collect_cash(order, actor)
+    return orders.hand_over(order, pickup_code, actor=actor)
+
+
+def complete_delivery_collecting_cash(order: Order, *, actor) -> Order:
+    """A shipped order was delivered; the cash the carrier took for a cash-on-delivery order is recorded with it."""
+    _collect_cash(order, actor)
+    return orders.complete_delivery(order, actor=actor)
+
+
 # ---------------------------------------------------------------------------------------------------- refunds
 
 def _refund_lines(order: Order, lines: dict[int, tuple[int, bool]]) -> list[tuple[OrderLine, int, bool]]:

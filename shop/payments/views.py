@@ -4,17 +4,17 @@
 static/js/pay.js confirms the payment, then goes to /orders/<number>/payment-return, which reads the intent on the
 server; the webhook records the same outcome on its own (whichever comes first, the other changes nothing).
 Access to an order's pages: its owner logged in, or anyone with the order's secret key (?key=); else 404."""
-import secrets
 from urllib.parse import urlencode, urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from shop.core.errors import DomainError
-from shop.extensions import csrf, db
+from shop.core.unit_of_work import unit_of_work
+from shop.extensions import csrf
 from shop.orders.models import Order, OrderPaymentMethod, OrderStatus
+from shop.orders.queries import order_for_viewer
 from shop.payments import services
 from shop.web import CSP, json_error
 
@@ -31,11 +31,10 @@ STRIPE_SOURCES = {"script-src": ["https://js.stripe.com", "https://*.js.stripe.c
 def stripe_webhook():
     """Stripe (or localstripe) tells us what happened to an intent. Signed; each event id acts once."""
     try:
-        received = services.receive_stripe_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
+        with unit_of_work():
+            received = services.receive_stripe_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
     except DomainError as error:
-        db.session.rollback()
         return json_error(error.status, error.code, error.message)
-    db.session.commit()
     if received.outcome == "paid_after_cancellation":
         _refund_late_payment(received.order)
     return jsonify({"received": True, "outcome": received.outcome})
@@ -47,23 +46,17 @@ def _refund_late_payment(order: Order | None) -> None:
     if order is None:
         return
     try:
-        services.refund_late_payment(order)
+        with unit_of_work():
+            services.refund_late_payment(order)
     except DomainError as error:
-        db.session.rollback()
         current_app.logger.warning("automatic refund of order %s failed: %s", order.number, error.message)
-        return
-    db.session.commit()
 
 
 # ------------------------------------------------------------------------------------------------- card pages
 
 def _order_for_visitor(number: str) -> Order:
-    order = db.session.scalar(sa.select(Order).where(Order.number == number))
+    order = order_for_viewer(number, current_user, request.args.get("key"))
     if order is None:
-        abort(404)
-    key = request.args.get("key", "")
-    owner = current_user.is_authenticated and order.customer_id is not None and order.customer_id == current_user.id
-    if not owner and not (key and secrets.compare_digest(key.encode(), order.access_key.encode())):
         abort(404)  # not 403: an order number alone reveals nothing
     return order
 
@@ -104,14 +97,12 @@ def pay(number: str):
     if order.payment_method != OrderPaymentMethod.CARD or order.status != OrderStatus.PENDING_PAYMENT:
         return redirect(_order_url(order))
     try:
-        payment = services.start_card_payment(order)
+        with unit_of_work():  # the intent is asked of Stripe once and kept: showing the page again reuses it
+            payment = services.start_card_payment(order)
     except DomainError as error:
-        db.session.rollback()
-        response = current_app.make_response((render_template(
+        return current_app.make_response((render_template(
             "payments/pay.html", order=order, payment=None, error=error.message,
             retry_url=_order_url(order, "/pay"), order_url=_order_url(order)), 503))
-        return response
-    db.session.commit()
     config = current_app.config
     response = current_app.make_response(render_template(
         "payments/pay.html", order=order, payment=payment, error=None, stripe_js_url=config["STRIPE_JS_URL"],
@@ -134,11 +125,10 @@ def sandbox_card(number: str):
     if not isinstance(token, str) or not token.startswith("tok_"):
         return json_error(400, "bad_token", _("The card could not be read. Please try again."))
     try:
-        payment = services.confirm_sandbox_card(order, token)
-    except DomainError as error:
-        db.session.rollback()  # a declined card reaches the order through the webhook (payment_failed)
+        with unit_of_work():
+            payment = services.confirm_sandbox_card(order, token)
+    except DomainError as error:  # a declined card reaches the order through the webhook (payment_failed)
         return json_error(402 if error.code == "card_declined" else error.status, error.code, error.message)
-    db.session.commit()
     return jsonify({"status": payment.status, "client_secret": payment.client_secret})
 
 
@@ -147,12 +137,11 @@ def payment_return(number: str):
     """Where the browser lands after paying: the truth is read from Stripe on the server, never from the URL."""
     order = _order_for_visitor(number)
     try:
-        paid = services.sync_from_intent(order)
+        with unit_of_work():  # what Stripe says is recorded once (a conditional update), whoever asks first
+            paid = services.sync_from_intent(order)
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "warning")
         return redirect(_order_url(order))
-    db.session.commit()
     if paid or order.paid_vnd > 0:
         flash(_("Thank you: your payment has been received."), "success")
     else:

@@ -2,17 +2,19 @@ from datetime import date
 from enum import StrEnum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.core.enums import LabelledEnum
 from shop.core.models import TimestampMixin, enum_column
 from shop.extensions import db
 
 
-class LegalForm(StrEnum):
-    ENTERPRISE = "enterprise"            # doanh nghiệp
-    COOPERATIVE = "cooperative"          # hợp tác xã
-    COOPERATIVE_GROUP = "cooperative_group"  # tổ hợp tác
-    HOUSEHOLD = "household"              # hộ kinh doanh
+class LegalForm(LabelledEnum):
+    ENTERPRISE = "enterprise", _l("Enterprise")  # doanh nghiệp
+    COOPERATIVE = "cooperative", _l("Cooperative")  # hợp tác xã
+    COOPERATIVE_GROUP = "cooperative_group", _l("Cooperative group")  # tổ hợp tác
+    HOUSEHOLD = "household", _l("Registered household business")  # hộ kinh doanh
 
 
 class DocumentKind(StrEnum):

@@ -1,7 +1,7 @@
 """The recall of a lot, in one transaction: the orders still holding its units are cancelled (their customers are
 emailed by the orders domain), its stock leaves every point through `recall` ledger rows (each point's pull list),
-the lot carries who recalled it, when and why, and its journal gets an automatic `recalled` event (written by
-inventory.recall_lot). Flushes only."""
+the lot carries who recalled it, when and why (this domain alone writes that), and its journal gets an
+automatic `recalled` event. Flushes only."""
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -10,7 +10,9 @@ from flask_babel import lazy_gettext as _l
 from shop.accounts.models import Role
 from shop.core import audit_trail
 from shop.core.database import open_transaction
-from shop.core.errors import DomainError, NotAllowed
+from shop.core.errors import Conflict, DomainError, NotAllowed
+from shop.core.models import utcnow
+from shop.core.state import compare_and_set
 from shop.core.text import nfc
 from shop.extensions import db
 from shop.inventory import services as inventory
@@ -18,7 +20,8 @@ from shop.inventory.models import StockLevel, StockMovement
 from shop.orders import services as orders
 from shop.orders.models import AllocationState, Order, OrderAllocation, OrderLine
 from shop.producers.queries import producer_of
-from shop.traceability.models import Lot
+from shop.traceability.models import Lot, TraceEventType
+from shop.traceability.services import record_custody_event
 
 DEPARTMENT_ROLES = frozenset({Role.ADMIN, Role.TRADE_OFFICER})
 
@@ -65,8 +68,10 @@ def recall(lot: Lot, *, reason: str, actor) -> RecallOutcome:
                       .execution_options(populate_existing=True))
     db.session.execute(sa.select(StockLevel.id).where(StockLevel.lot_id == lot.id).order_by(StockLevel.id)
                        .with_for_update())
-    if lot.is_recalled:
-        raise DomainError(str(_l("This lot is already recalled.")), field="reason", code="already_recalled")
+    # Once, on the lot's current state: two recalls sent at once take the units off the shelves once.
+    compare_and_set(lot, Conflict(str(_l("This lot is already recalled.")), field="reason", code="already_recalled"),
+                    expected={"recalled_at": None}, recalled_at=utcnow(), recall_reason=reason,
+                    recalled_by_id=actor.id)
 
     # 1. No order may keep a hold on recalled stock: cancelling releases the hold and emails the customer.
     cancel_reason = str(_l("Lot %(code)s of %(product)s was recalled: %(reason)s", code=lot.lot_code,
@@ -75,12 +80,11 @@ def recall(lot: Lot, *, reason: str, actor) -> RecallOutcome:
     for order in cancelled:
         orders.cancel(order, reason=cancel_reason, actor=actor)
 
-    # 2. Off every shelf, through `recall` ledger rows; recalled_at and recall_reason are set there, and the lot's
-    #    journal gets its automatic `recalled` event (what the trace page shows).
-    pulled = inventory.recall_lot(lot, reason=reason, actor=actor)
-    lot.recalled_by_id = actor.id
-
-    db.session.flush()
+    # 2. Off every shelf, through `recall` ledger rows, and the lot's journal gets its automatic `recalled` event
+    #    (what the trace page shows).
+    pulled = inventory.pull_recalled_lot(lot, actor=actor)
+    record_custody_event(lot, event_type=TraceEventType.RECALLED, point=None, reference=None, actor=actor,
+                         occurred_at=lot.recalled_at, note=reason)
     audit_trail.record("recalls.lot_recalled", lot, actor=actor, lot_code=lot.lot_code, product_id=lot.product_id,
                        reason=reason, orders=[order.number for order in cancelled],
                        points=[movement.point_id for movement in pulled])

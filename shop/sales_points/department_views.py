@@ -7,20 +7,17 @@ from shop.accounts.models import Role, User
 from shop.accounts.permissions import area_guard
 from shop.core import admin_units
 from shop.core.errors import DomainError
+from shop.core.unit_of_work import unit_of_work
 from shop.extensions import db
 from shop.sales_points import queries, services
 from shop.sales_points.forms import (
-    LOCATION_LABELS,
-    OPERATOR_LABELS,
-    STATUS_LABELS,
-    TIER_LABELS,
     ManagerForm,
     PhotoForm,
     PhotoMoveForm,
     PointForm,
     StatusForm,
 )
-from shop.sales_points.models import PointPhoto, PointStatus, PointTier
+from shop.sales_points.models import LocationType, OperatorKind, PointPhoto, PointStatus, PointTier
 from shop.web import form_status, submit_form
 
 bp = Blueprint("sales_points_department", __name__)
@@ -29,9 +26,10 @@ bp.before_request(area_guard(Role.TRADE_OFFICER))
 
 @bp.context_processor
 def labels():
-    return {"tier_labels": TIER_LABELS, "status_labels": STATUS_LABELS, "location_labels": LOCATION_LABELS,
-            "operator_labels": OPERATOR_LABELS, "ward_name": admin_units.ward_name,
-            "province_name": admin_units.province_name, "district_name": admin_units.former_district_name}
+    return {"tier_labels": PointTier.labels(), "status_labels": PointStatus.labels(),
+            "location_labels": LocationType.labels(), "operator_labels": OperatorKind.labels(),
+            "ward_name": admin_units.ward_name, "province_name": admin_units.province_name,
+            "district_name": admin_units.former_district_name}
 
 
 def _point(code: str):
@@ -132,11 +130,10 @@ def manager_remove(code: str, user_id: int):
     if user is None:
         abort(404)
     try:
-        services.remove_manager(point, user, actor=current_user)
+        with unit_of_work():
+            services.remove_manager(point, user, actor=current_user)
     except DomainError:
-        db.session.rollback()
         abort(404)
-    db.session.commit()
     flash(_("The manager is removed."), "success")
     return redirect(url_for(".point_detail", code=point.code))
 
@@ -164,8 +161,8 @@ def photo_add(code: str):
 def photo_remove(code: str, photo_id: int):
     point = _point(code)
     photo = _photo(point, photo_id)
-    services.remove_point_photo(photo, actor=current_user)
-    db.session.commit()
+    with unit_of_work():
+        services.remove_point_photo(photo, actor=current_user)
     flash(_("The photo is removed."), "success")
     return redirect(url_for(".point_detail", code=point.code, _anchor="photos-title"))
 
@@ -178,9 +175,8 @@ def photo_move(code: str, photo_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.move_point_photo(photo, form.offset(), actor=current_user)
+        with unit_of_work():
+            services.move_point_photo(photo, form.offset(), actor=current_user)
     except DomainError:
-        db.session.rollback()
         abort(400)
-    db.session.commit()
     return redirect(url_for(".point_detail", code=point.code, _anchor="photos-title"))

@@ -19,21 +19,6 @@ from shop.core import admin_units
 from shop.core.forms import LocalDateField, WholeNumberField, at_most, required
 from shop.sales_points.models import LocationType, OperatorKind, PointStatus, PointTier
 
-TIER_LABELS = {PointTier.CENTRE: _l("Provincial OCOP centre"), PointTier.POINT: _l("Introduction and sales point")}
-STATUS_LABELS = {PointStatus.PLANNED: _l("Planned"), PointStatus.OPEN: _l("Open"),
-                 PointStatus.SUSPENDED: _l("Suspended"), PointStatus.CLOSED: _l("Closed")}
-LOCATION_LABELS = {
-    LocationType.STATION_AIRPORT_PORT: _l("Station, airport, bus station or port"),
-    LocationType.HIGHWAY_REST_STOP: _l("Expressway or highway station or rest stop"),
-    LocationType.SHOPPING_CENTRE_MARKET: _l("Shopping centre, supermarket or market"),
-    LocationType.TOURIST_RESTAURANT_HOTEL: _l("Tourist area, restaurant or hotel"),
-    LocationType.CRAFT_VILLAGE: _l("Craft village or traditional craft village"),
-    LocationType.COMMERCIAL_CENTRE_INDUSTRIAL: _l("Commercial service centre or industrial zone"),
-    LocationType.FAIR_EXHIBITION: _l("Fair, exhibition or product showcase centre"),
-    LocationType.POST_OFFICE: _l("Post office or commune cultural post office (Decision 950)"),
-}
-OPERATOR_LABELS = {OperatorKind.ORGANISATION: _l("Organisation"), OperatorKind.PERSON: _l("Person")}
-
 
 def _choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
@@ -64,11 +49,11 @@ class LocalTimeField(TimeField):
 class PointForm(FlaskForm):
     code = StringField(_l("Code"), validators=[required(), at_most(20)])
     name = StringField(_l("Name"), validators=[required(), at_most(200)])
-    tier = SelectField(_l("Tier"), choices=_choices((t.value, label) for t, label in TIER_LABELS.items()),
+    tier = SelectField(_l("Tier"), choices=_choices(choice for choice in PointTier.choices()),
                        default=PointTier.POINT.value)
     location_types = SelectMultipleField(
         _l("Kinds of place (Decisions 920 and 950)"),
-        choices=_choices((t.value, label) for t, label in LOCATION_LABELS.items()),
+        choices=_choices(choice for choice in LocationType.choices()),
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     ward_code = SelectField(_l("Commune or ward"), coerce=int, validators=[Optional()])
     former_district = SelectField(_l("Former district (for history)"))
@@ -80,7 +65,7 @@ class PointForm(FlaskForm):
     closes_at = LocalTimeField(_l("Closes at"), validators=[Optional()])
     phone = StringField(_l("Phone"), validators=[at_most(20)])
     operator_kind = SelectField(_l("Operator"), choices=_choices(
-        [("", _l("Not recorded"))] + [(k.value, label) for k, label in OPERATOR_LABELS.items()]))
+        [("", _l("Not recorded"))] + [choice for choice in OperatorKind.choices()]))
     operator_name = StringField(_l("Operator name"), validators=[at_most(200)])
     operator_registration_no = StringField(_l("Business registration number"), validators=[at_most(40)])
     opened_on = LocalDateField(_l("Opening date"), validators=[Optional()])
@@ -103,7 +88,7 @@ class PointForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    to_status = SelectField(_l("New status"), choices=_choices((s.value, label) for s, label in STATUS_LABELS.items()))
+    to_status = SelectField(_l("New status"), choices=_choices(choice for choice in PointStatus.choices()))
     reason = TextAreaField(_l("Reason"), validators=[required(), at_most(500)])
 
 

@@ -1,42 +1,51 @@
 from datetime import date, datetime, time
-from enum import StrEnum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Product
+from shop.core.enums import LabelledEnum
 from shop.core.models import TimestampMixin, UTCDateTime, enum_column, utcnow
 from shop.extensions import db
 
 
-class PointTier(StrEnum):
-    CENTRE = "centre"   # provincial OCOP centre
-    POINT = "point"     # introduction-and-sales point
+class PointTier(LabelledEnum):
+    CENTRE = "centre", _l("Provincial OCOP centre")  # provincial OCOP centre
+    POINT = "point", _l("Introduction and sales point")  # introduction-and-sales point
 
 
-class PointStatus(StrEnum):
-    PLANNED = "planned"
-    OPEN = "open"
-    SUSPENDED = "suspended"
-    CLOSED = "closed"
+class PointStatus(LabelledEnum):
+    PLANNED = "planned", _l("Planned")
+    OPEN = "open", _l("Open")
+    SUSPENDED = "suspended", _l("Suspended")
+    CLOSED = "closed", _l("Closed")
 
 
-class LocationType(StrEnum):
+class LocationType(LabelledEnum):
     """The kinds of place of Decisions 920 and 950 (criteria L-01…L-08, ocop-rules.md section 9)."""
 
-    STATION_AIRPORT_PORT = "station_airport_port"                  # L-01
-    HIGHWAY_REST_STOP = "highway_rest_stop"                        # L-02
-    SHOPPING_CENTRE_MARKET = "shopping_centre_market"              # L-03
-    TOURIST_RESTAURANT_HOTEL = "tourist_restaurant_hotel"          # L-04
-    CRAFT_VILLAGE = "craft_village"                                # L-05 (950 widens it to all craft villages)
-    COMMERCIAL_CENTRE_INDUSTRIAL = "commercial_centre_industrial"  # L-06
-    FAIR_EXHIBITION = "fair_exhibition"                            # L-07
-    POST_OFFICE = "post_office"                                    # L-08, only under 950
+    # L-01
+    STATION_AIRPORT_PORT = "station_airport_port", _l("Station, airport, bus station or port")
+    # L-02
+    HIGHWAY_REST_STOP = "highway_rest_stop", _l("Expressway or highway station or rest stop")
+    # L-03
+    SHOPPING_CENTRE_MARKET = "shopping_centre_market", _l("Shopping centre, supermarket or market")
+    # L-04
+    TOURIST_RESTAURANT_HOTEL = "tourist_restaurant_hotel", _l("Tourist area, restaurant or hotel")
+    # L-05 (950 widens it to all craft villages)
+    CRAFT_VILLAGE = "craft_village", _l("Craft village or traditional craft village")
+    # L-06
+    COMMERCIAL_CENTRE_INDUSTRIAL = "commercial_centre_industrial", _l("Commercial service centre or industrial zone")
+    # L-07
+    FAIR_EXHIBITION = "fair_exhibition", _l("Fair, exhibition or product showcase centre")
+    # L-08, only under 950
+    POST_OFFICE = "post_office", _l("Post office or commune cultural post office (Decision 950)")
 
 
-class OperatorKind(StrEnum):
-    ORGANISATION = "organisation"
-    PERSON = "person"
+class OperatorKind(LabelledEnum):
+    ORGANISATION = "organisation", _l("Organisation")
+    PERSON = "person", _l("Person")
 
 
 # Allowed status changes; closed is final.

@@ -1,8 +1,8 @@
 """The product listing: certified, published products with filters, sorting, pages and facet counts; and
 what one product's page shows.
 
-Without a text query, the in-memory snapshot (search.snapshot) filters, counts and sorts. With one, the
-Whoosh index ranks, filters and counts (`search.index.search_products`). SQL then loads only the page's
+The in-memory snapshot (search.snapshot) filters, counts and sorts the listed products; with a text query,
+only those the index found (`search.index.rank_products`), ranked by it. SQL then loads only the page's
 products and their current certificates.
 """
 from dataclasses import dataclass, field
@@ -50,20 +50,18 @@ class ProductPage:
 def browse_products(filters: ProductFilters, day: date, locale: str = "vi", *, with_facets: bool = True
                     ) -> ProductPage:
     current = snapshot.get_snapshot(day)
+    ranking = None
     if filters.q:
         from shop.search import index
 
-        hits = index.search_products(filters, day, with_facets=with_facets)
-        ids, total, raw_facets = hits.ids, hits.total, hits.facets
-    else:
-        selection = snapshot.select(current, filters, with_facets=with_facets)
-        ids, total, raw_facets = selection.ids, selection.total, selection.facets
-    products = products_by_ids(ids)
+        ranking = index.rank_products(filters.q, day)
+    selection = snapshot.select(current, filters, with_facets=with_facets, ranking=ranking)
+    products = products_by_ids(selection.ids)
     certificates = current_certificates([p.id for p in products], day)
     # A product whose certificate lapsed since it was indexed is dropped here: no badge without a certificate.
     items = [ProductCard(p, certificates[p.id]) for p in products if p.id in certificates]
-    return ProductPage(items=items, total=total, page=filters.page, per_page=filters.per_page,
-                       facets=label_facets(raw_facets, locale, current.producer_names))
+    return ProductPage(items=items, total=selection.total, page=filters.page, per_page=filters.per_page,
+                       facets=label_facets(selection.facets, locale, current.producer_names))
 
 
 def label_facets(raw: dict[str, dict[str, int]], locale: str, producer_names: dict[str, str]

@@ -83,7 +83,8 @@ def parse_filters(args: MultiDict, *, default_per_page: int = 24, max_per_page: 
     values["min_stars"] = integer("stars", 3, 5)
     values["min_price"] = integer("min_price", 0, 1_000_000_000)
     values["max_price"] = integer("max_price", 0, 1_000_000_000)
-    if values["min_price"] is not None and values["max_price"] is not None and values["min_price"] > values["max_price"]:
+    low, high = values["min_price"], values["max_price"]
+    if low is not None and high is not None and low > high:
         problems.add("max_price", _l("The highest price is below the lowest price."))
         values["max_price"] = None
     values["page"] = integer("page", 1, MAX_PAGE) or 1

@@ -1,5 +1,5 @@
 """The criteria sets of Decisions 920/QĐ-BCT and 950/QĐ-BCT (seed/criteria.json) for `flask seed demo`."""
-from shop.audit.criteria import load_criteria_sets
+from shop.audit.criteria.services import load_criteria_sets
 
 
 def seed_criteria(report) -> None:

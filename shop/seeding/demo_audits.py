@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from shop.accounts.models import Role, User
 from shop.accounts.services import get_user_by_email
-from shop.audit import queries, services
+from shop.audit.audits import queries, services
 from shop.audit.models import Audit, Outcome, Verdict
 from shop.core.clock import today
 from shop.extensions import db

@@ -1,6 +1,6 @@
 """The programme targets of Decision 1698/QĐ-UBND (seed/targets.json): `seed_demo_targets(report)`.
 Idempotent: a target is matched by its code and updated in place, never duplicated."""
-from shop.audit.targets import upsert_target
+from shop.audit.targets.services import upsert_target
 from shop.core.text import nfc
 from shop.seeding.files import load_seed_file, parse_date
 

@@ -132,8 +132,9 @@ def _journal(report, lot: Lot, producer: Producer, item: dict, recipe: dict, rec
              ward_code=factory_ward, actor_name=producer.name, previous_step="Kho nguyên liệu",
              next_step="Phòng kiểm nghiệm", description=recipe["processing"]),
         _step(event_type=TraceEventType.QUALITY_TEST, occurred_at=when(0, "10:00", not_before_production=True),
-             place=factory["place"], ward_code=factory_ward, actor_name=item["lab"], previous_step="Dây chuyền sản xuất",
-             next_step="Đóng gói", description="Lấy mẫu ngẫu nhiên 3 đơn vị của lô; các chỉ tiêu đều đạt.",
+             place=factory["place"], ward_code=factory_ward, actor_name=item["lab"],
+             previous_step="Dây chuyền sản xuất", next_step="Đóng gói",
+             description="Lấy mẫu ngẫu nhiên 3 đơn vị của lô; các chỉ tiêu đều đạt.",
              attachments=[(BytesIO(_test_report(lot, producer, item["lab"], recipe["tests"])),
                            f"kiem-nghiem-{lot.lot_code}.pdf", "Phiếu kết quả kiểm nghiệm")]),
         _step(event_type=TraceEventType.PACKING, occurred_at=when(0, "15:00", not_before_production=True),
@@ -179,7 +180,8 @@ def _test_report(lot: Lot, producer: Producer, lab: str, tests: list[list[str]])
     pdf.multi_cell(0, 8, "PHIẾU KẾT QUẢ KIỂM NGHIỆM", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
     pdf.multi_cell(0, 6, f"Đơn vị kiểm nghiệm: {lab}\nKhách hàng: {producer.name}\n"
-                         f"Mẫu: {lot.product.name} — lô {lot.lot_code}, sản xuất ngày {format_date(lot.production_date)}\n"
+                         f"Mẫu: {lot.product.name} — lô {lot.lot_code}, "
+                         f"sản xuất ngày {format_date(lot.production_date)}\n"
                          f"Dữ liệu minh hoạ của trang trình diễn, không phải kết quả thật.",
                    new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)

@@ -20,21 +20,8 @@ from wtforms.validators import Optional
 from shop.core import admin_units
 from shop.core.clock import VN_TZ
 from shop.core.forms import LocalDateField, WholeNumberField, at_most, quantity_range, required
-from shop.traceability.models import PRODUCER_EVENT_TYPES, LotStatus, TraceEventType
+from shop.traceability.models import PRODUCER_EVENT_TYPES, LotStatus
 
-EVENT_LABELS = {
-    TraceEventType.SOURCING: _l("Sourcing or harvest"),
-    TraceEventType.RECEIVING_INPUTS: _l("Receiving inputs"),
-    TraceEventType.PROCESSING: _l("Processing"),
-    TraceEventType.PACKING: _l("Packing"),
-    TraceEventType.QUALITY_TEST: _l("Quality test"),
-    TraceEventType.SHIPPING: _l("Shipping to a sales point"),
-    TraceEventType.RECEIVED_AT_POINT: _l("Received at a sales point"),
-    TraceEventType.TRANSFERRED: _l("Transferred between sales points"),
-    TraceEventType.RECALLED: _l("Recalled"),
-}
-LOT_STATUS_LABELS = {LotStatus.IN_PRODUCTION: _l("In production"), LotStatus.RELEASED: _l("Released for sale"),
-                     LotStatus.CLOSED: _l("Closed: sold out or no longer followed")}
 INPUT_ROWS = 5
 ATTACHMENT_ROWS = 3
 
@@ -49,13 +36,13 @@ class LotForm(FlaskForm):
     production_date = LocalDateField(_l("Production date"), validators=[required()])
     expiry_date = LocalDateField(_l("Expiry or best-before date"), validators=[Optional()])
     quantity = WholeNumberField(_l("Quantity made (units)"), validators=[required(), quantity_range(1)])
-    status = SelectField(_l("Status"), choices=choices((s.value, label) for s, label in LOT_STATUS_LABELS.items()),
+    status = SelectField(_l("Status"), choices=choices(choice for choice in LotStatus.choices()),
                          default=LotStatus.IN_PRODUCTION.value)
     note = TextAreaField(_l("Note"), validators=[at_most(2000)])
 
 
 class LotStatusForm(FlaskForm):
-    status = SelectField(_l("New status"), choices=choices((s.value, label) for s, label in LOT_STATUS_LABELS.items()))
+    status = SelectField(_l("New status"), choices=choices(choice for choice in LotStatus.choices()))
 
 
 class InputRowForm(Form):
@@ -81,7 +68,7 @@ class AttachmentRowForm(Form):
 
 
 class EventForm(FlaskForm):
-    event_type = SelectField(_l("Step"), choices=choices((t.value, EVENT_LABELS[t]) for t in PRODUCER_EVENT_TYPES))
+    event_type = SelectField(_l("Step"), choices=choices((t.value, t.label) for t in PRODUCER_EVENT_TYPES))
     occurred_at = DateTimeLocalField(_l("Date and time"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
                                      validators=[required()])
     place = StringField(_l("Place (address)"), validators=[at_most(300)])

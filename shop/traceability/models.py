@@ -7,11 +7,13 @@ from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
 from shop.catalog.models import Product
 from shop.core.admin_units import short_address
+from shop.core.enums import LabelledEnum
 from shop.core.models import UTCDateTime, enum_column, utcnow
 from shop.extensions import db
 from shop.sales_points.models import SalesPoint
@@ -25,10 +27,10 @@ def new_trace_code() -> str:
     return "".join(secrets.choice(TRACE_CODE_ALPHABET) for _ in range(TRACE_CODE_LENGTH))
 
 
-class LotStatus(StrEnum):
-    IN_PRODUCTION = "in_production"
-    RELEASED = "released"      # finished and sellable (lots first seen at a receipt start here)
-    CLOSED = "closed"          # sold out or no longer followed
+class LotStatus(LabelledEnum):
+    IN_PRODUCTION = "in_production", _l("In production")
+    RELEASED = "released", _l("Released for sale")  # finished and sellable (lots first seen at a receipt start here)
+    CLOSED = "closed", _l("Closed: sold out or no longer followed")  # sold out or no longer followed
 
 
 class Lot(db.Model):
@@ -70,18 +72,18 @@ class Lot(db.Model):
         return f"<Lot {self.lot_code} product={self.product_id}>"
 
 
-class TraceEventType(StrEnum):
+class TraceEventType(LabelledEnum):
     """Critical tracking events. The first six are written by the producer; the last three by the system."""
 
-    SOURCING = "sourcing"                  # sourcing or harvest of raw material
-    RECEIVING_INPUTS = "receiving_inputs"
-    PROCESSING = "processing"
-    PACKING = "packing"
-    QUALITY_TEST = "quality_test"
-    SHIPPING = "shipping"                  # shipped to a sales point
-    RECEIVED_AT_POINT = "received_at_point"
-    TRANSFERRED = "transferred"
-    RECALLED = "recalled"
+    SOURCING = "sourcing", _l("Sourcing or harvest")  # sourcing or harvest of raw material
+    RECEIVING_INPUTS = "receiving_inputs", _l("Receiving inputs")
+    PROCESSING = "processing", _l("Processing")
+    PACKING = "packing", _l("Packing")
+    QUALITY_TEST = "quality_test", _l("Quality test")
+    SHIPPING = "shipping", _l("Shipping to a sales point")  # shipped to a sales point
+    RECEIVED_AT_POINT = "received_at_point", _l("Received at a sales point")
+    TRANSFERRED = "transferred", _l("Transferred between sales points")
+    RECALLED = "recalled", _l("Recalled")
 
 
 PRODUCER_EVENT_TYPES = (TraceEventType.SOURCING, TraceEventType.RECEIVING_INPUTS, TraceEventType.PROCESSING,

@@ -12,15 +12,13 @@ from shop.inventory.queries import lot_on_sale_at
 from shop.traceability import queries, services
 from shop.traceability.access import current_producer, own_lot, producer_portal_guard
 from shop.traceability.forms import (
-    EVENT_LABELS,
     INPUT_ROWS,
-    LOT_STATUS_LABELS,
     EventForm,
     LotForm,
     LotStatusForm,
     choices,
 )
-from shop.traceability.models import PRODUCER_EVENT_TYPES, LotStatus
+from shop.traceability.models import PRODUCER_EVENT_TYPES, LotStatus, TraceEventType
 from shop.web import form_status, page_arg, submit_form
 
 bp = Blueprint("trace_producer", __name__)
@@ -29,7 +27,7 @@ bp.before_request(producer_portal_guard)
 
 @bp.context_processor
 def labels():
-    return {"event_labels": EVENT_LABELS, "lot_status_labels": LOT_STATUS_LABELS,
+    return {"event_labels": TraceEventType.labels(), "lot_status_labels": LotStatus.labels(),
             "producer_event_types": PRODUCER_EVENT_TYPES}
 
 

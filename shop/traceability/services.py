@@ -16,8 +16,9 @@ from shop.accounts.models import Role
 from shop.catalog.models import Product
 from shop.core import admin_units, audit_trail
 from shop.core.clock import VN_TZ, today
-from shop.core.errors import DomainError
+from shop.core.errors import Conflict, DomainError
 from shop.core.models import utcnow
+from shop.core.state import insert_ignoring_duplicates
 from shop.core.text import nfc
 from shop.core.uploads import FileRejected, StoredFile, attachment_path, store_attachment
 from shop.extensions import db
@@ -103,6 +104,25 @@ def create_lot(product: Product, *, lot_code: str, production_date: date, expiry
     db.session.flush()
     audit_trail.record("traceability.lot_created", lot, actor=actor, product_id=product.id, lot_code=lot_code,
                        production_date=production_date, expiry_date=expiry_date, quantity=quantity)
+    return lot
+
+
+def lot_for_receipt(product: Product, lot_code: str, production_date: date, expiry_date: date | None) -> Lot:
+    """The product's lot with this code for a receipt at a point (inventory), created on first receipt; a later
+    receipt must repeat its dates, and a recalled lot is refused."""
+    where = (Lot.product_id == product.id, Lot.lot_code == lot_code)
+    lot = db.session.scalar(sa.select(Lot).where(*where))
+    if lot is None:
+        insert_ignoring_duplicates(Lot, {"product_id": product.id, "lot_code": lot_code,
+                                          "production_date": production_date, "expiry_date": expiry_date,
+                                          "created_at": utcnow()})
+        lot = db.session.scalar(sa.select(Lot).where(*where))
+    if lot.production_date != production_date or lot.expiry_date != expiry_date:
+        raise Conflict(str(_l("Lot %(code)s of this product was received before with other dates.", code=lot_code)),
+                       field="lot_code", code="lot_dates_differ")
+    if lot.is_recalled:
+        raise DomainError(str(_l("Lot %(code)s has been recalled.", code=lot_code)), field="lot_code",
+                          code="lot_recalled")
     return lot
 
 

@@ -3,11 +3,9 @@
 Not in the anonymous page cache: a recall or a withdrawn certificate must show on the very next scan. The page is
 made fast instead: the lot, certificate, recall and stock are read afresh each time in a few queries, and only the
 append-only journal's HTML is kept, keyed by its version. Light too: one small picture, no script of its own."""
-import threading
 from decimal import Decimal
 from functools import lru_cache
 
-from cachetools import TTLCache
 from flask import (
     Blueprint,
     abort,
@@ -28,6 +26,7 @@ from shop.core.clock import today
 from shop.core.text import render_markdown
 from shop.core.uploads import FileRejected, attachment_path
 from shop.core.urls import public_base
+from shop.extensions import journal_cache
 from shop.inventory.queries import lot_on_sale_at
 from shop.sales_points.models import SalesPoint
 from shop.traceability.digital_link import BadGtin, digital_link, lot_of_product, parse_gtin, product_by_gtin
@@ -80,36 +79,21 @@ def quantity_formatter():
     return quantity
 
 
-# The rendered journal of recently seen lots, per process. The journal is append-only, so its version (count and
-# last ids of events, inputs and attachments: one small query) names exactly one rendering; the entries also expire
-# so that a renamed sales point shows within minutes. Everything else on the page (recall, certificate, where on
-# sale) is read afresh for every request.
-_journal_lock = threading.Lock()
-
-
-def _journal_cache() -> TTLCache | None:
-    size = current_app.config.get("TRACE_JOURNAL_CACHE_SIZE", 256)
-    if not size:
-        return None
-    cache = current_app.extensions.get("trace_journal_cache")
-    if cache is None:
-        cache = current_app.extensions.setdefault("trace_journal_cache", TTLCache(maxsize=size, ttl=600))
-    return cache
-
-
+# The rendered journal of recently seen lots, in the journal cache (shared by the workers when CACHE_REDIS_URL is
+# set). The journal is append-only, so its version (count and last ids of events, inputs and attachments: one small
+# query) names exactly one rendering; the entries also expire (TRACE_JOURNAL_CACHE_SECONDS) so that a renamed sales
+# point shows within minutes. Everything else on the page (recall, certificate, where on sale) is read afresh for
+# every request.
 def journal_cached(lot: Lot, kind: str, build, *extra_key):
     """`build(events)` for the lot's journal (HTML of the page, JSON or EPCIS events of the API), kept per journal
     version, locale and `extra_key` (e.g. the public base of absolute URLs); the events are loaded only when needed."""
-    cache = _journal_cache()
-    if cache is None:
+    if not current_app.config.get("TRACE_JOURNAL_CACHE_SIZE", 0):
         return build(journal_of(lot.id))
-    key = (kind, lot.id, journal_version(lot.id), str(get_locale()), *extra_key)
-    with _journal_lock:
-        value = cache.get(key)
+    key = repr((kind, lot.id, journal_version(lot.id), str(get_locale()), *extra_key))
+    value = journal_cache.get(key)
     if value is None:
         value = build(journal_of(lot.id))
-        with _journal_lock:
-            cache[key] = value
+        journal_cache.set(key, value)
     return value
 
 

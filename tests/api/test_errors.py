@@ -25,3 +25,14 @@ def test_writes_are_405_json(client, method, path):
 def test_head_of_a_public_read(client):
     response = client.head("/api/v1/products")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "public, max-age=60"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/products", "/api/v1/products/abc", "/api/v1/producers/abc", "/api/v1/points",
+                                  "/api/v1/points/abc", "/api/v1/points/abc/stock", "/api/v1/trace/abc"])
+@pytest.mark.parametrize("query, parameter", [({"lang": "fr"}, "lang"), ({"colour": "red"}, "colour")])
+def test_every_endpoint_refuses_parameters_outside_its_document(client, path, query, parameter):
+    """Checked before anything is looked up: a bad request is a 400 whether or not the item exists."""
+    response = client.get(path, query_string=query)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert (error["code"], error["parameter"]) == ("invalid_parameter", parameter)

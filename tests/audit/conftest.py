@@ -2,7 +2,7 @@
 import pytest
 
 from shop.accounts.models import Role
-from shop.audit.criteria import get_set_by_code, load_criteria_sets
+from shop.audit.criteria.services import get_set_by_code, load_criteria_sets
 from tests.factories import make_user
 
 SET_920, SET_950 = "920/QĐ-BCT", "950/QĐ-BCT"

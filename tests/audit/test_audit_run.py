@@ -4,14 +4,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from shop.accounts.models import Role
-from shop.audit.models import CheckSnapshot
-from shop.audit.snapshots import (
+from shop.audit.checks.snapshots import (
     changes_since_previous,
     failing_now,
     latest_snapshots,
     points_to_check,
     run_checks_and_store,
 )
+from shop.audit.models import CheckSnapshot
 from shop.core.clock import today
 from shop.extensions import db
 from shop.inventory.services import sell_at_counter

@@ -1,6 +1,6 @@
 """Audits of a sales point: draft → submitted → concluded with a verdict, every refusal, and the department's
 pages through the real forms (CSRF on). The criteria sets here are small fixtures made with the models; the
-automatic checks are a stand-in passed to the services (the real ones live in shop.audit.checks)."""
+automatic checks are a stand-in passed to the services (the real ones live in shop.audit.checks.automatic)."""
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from shop.accounts.models import Role, User
-from shop.audit import services
+from shop.audit.audits import services
 from shop.audit.models import (
     Audit,
     AuditStatus,
@@ -60,9 +60,9 @@ def make_criteria_set(code: str = SET_CODE, criteria=CRITERIA) -> CriteriaSet:
     db.session.add(criteria_set)
     for position, (crit_code, group, binding, confirmed, kind, auto) in enumerate(criteria):
         criteria_set.criteria.append(Criterion(
-            code=crit_code, group=group, requirement_vi=f"Yêu cầu {crit_code}", requirement_en=f"Requirement {crit_code}",
-            source="950/QĐ-BCT mục II", confirmed=confirmed, binding=binding, check_kind=kind, auto_check=auto,
-            params={}, position=position))
+            code=crit_code, group=group, requirement_vi=f"Yêu cầu {crit_code}",
+            requirement_en=f"Requirement {crit_code}", source="950/QĐ-BCT mục II", confirmed=confirmed,
+            binding=binding, check_kind=kind, auto_check=auto, params={}, position=position))
     db.session.flush()
     return criteria_set
 

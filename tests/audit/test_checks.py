@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from shop.accounts.models import Role
-from shop.audit.checks import check_points, run_checks
-from shop.audit.criteria import update_criterion
+from shop.audit.checks.automatic import check_points, run_checks
+from shop.audit.criteria.services import update_criterion
 from shop.audit.models import Outcome
 from shop.certification.services import withdraw_certificate
 from shop.core.clock import today

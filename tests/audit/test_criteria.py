@@ -4,7 +4,7 @@ import unicodedata
 import pytest
 
 from shop.accounts.models import Role
-from shop.audit.criteria import (
+from shop.audit.criteria.services import (
     current_set,
     history_of,
     load_criteria_sets,

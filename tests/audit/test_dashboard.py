@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from flask import current_app
 
 from shop.accounts.models import Role, User
-from shop.audit import dashboard
+from shop.audit.dashboard import queries as dashboard
 from shop.audit.models import (
     Audit,
     AuditFinding,
@@ -123,7 +123,8 @@ def test_the_verdict_is_that_of_the_latest_concluded_audit(officer, set950):
                                                     ("DN-A", "DN-B", "DN-C", "DN-D", "DN-E"))
     make_audit(meets, set950, officer, verdict="meets")
     first = make_audit(reaudited, set950, officer, verdict="does_not_meet", concluded_at=NOW - timedelta(days=40))
-    again = make_audit(reaudited, set950, officer, verdict="meets_with_conditions", concluded_at=NOW - timedelta(days=5))
+    again = make_audit(reaudited, set950, officer, verdict="meets_with_conditions",
+                       concluded_at=NOW - timedelta(days=5))
     again.previous_audit_id = first.id
     make_audit(meets, set950, officer, status="draft")  # a later draft changes nothing
     make_audit(draft, set950, officer, status="draft")
@@ -227,7 +228,7 @@ def test_what_changed_since_the_last_audit(app, client):
     html = page(signed_in(client))
     items = [li.get_text(" ", strip=True) for li in html.select("#changes li")]
     assert len(items) == 2
-    assert items[0].startswith("DN-XL-01 : P-RULE pass") and "fail" in items[0]
+    assert items[0].startswith("DN-XL-01 : P-RULE Pass") and "Fail" in items[0]
     assert html.select_one('#changes li[data-criterion="M-01"]')["data-point-code"] == "DN-XL-01"
 
 

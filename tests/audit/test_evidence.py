@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from PIL import ExifTags, Image
 
 from shop.accounts.models import Role
-from shop.audit import services
-from shop.audit.evidence import Upload, add_evidence
+from shop.audit.audits import services
+from shop.audit.audits.evidence import Upload, add_evidence
 from shop.audit.models import Audit, Evidence, EvidenceKind
 from shop.core.errors import DomainError
 from shop.extensions import db
@@ -148,7 +148,8 @@ def test_an_officer_uploads_a_photo_and_the_page_shows_when_and_where(app, clien
     assert "openstreetmap.org/?mlat=10.93&amp;mlon=107.24" in page
     with app.app_context():
         evidence = db.session.scalar(sa.select(Evidence))
-        assert evidence.audit_id == int(audit_page.rsplit("/", 1)[1]) and evidence.uploaded_by.email == "officer@example.vn"
+        assert evidence.audit_id == int(audit_page.rsplit("/", 1)[1])
+        assert evidence.uploaded_by.email == "officer@example.vn"
         evidence_id = evidence.id
     assert f'src="/department/audits/evidence/{evidence_id}"' in page and 'alt="Biển hiệu nhìn từ đường"' in page
     file = client.get(f"/department/audits/evidence/{evidence_id}")

@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from shop.accounts.models import Role, User
-from shop.audit import services
-from shop.audit.evidence import Upload, add_evidence
+from shop.audit.audits import services
+from shop.audit.audits.evidence import Upload, add_evidence
 from shop.audit.models import Evidence
 from shop.core.clock import today
 from shop.extensions import db

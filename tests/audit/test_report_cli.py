@@ -34,7 +34,8 @@ def test_json_to_stdout_for_a_year(runner, data):
 
 
 @pytest.mark.parametrize("args, evaluated", [(["--quarter", "2019-Q1"], 1), (["--quarter", "2019-Q2"], 1),
-                                             (["--half", "2019-H1"], 2), (["--from", "31/03/2019", "--to", "2019-04-01"], 2),
+                                             (["--half", "2019-H1"], 2),
+                                             (["--from", "31/03/2019", "--to", "2019-04-01"], 2),
                                              (["--from", "2020-01-01", "--to", "2020-01-01"], 1)])
 def test_periods(runner, data, tmp_path, args, evaluated):
     out = tmp_path / "r.json"

@@ -1,7 +1,7 @@
 """The department's XLSX report writes every name as text: a point named like a formula stays a name."""
 from shop.accounts.models import Role
-from shop.audit.report_xlsx import build_xlsx
-from shop.audit.reports import build_report
+from shop.audit.reports.build import build_report
+from shop.audit.reports.xlsx import build_xlsx
 from shop.core.clock import today
 from shop.extensions import db
 from shop.inventory.services import sell_at_counter

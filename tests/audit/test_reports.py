@@ -14,11 +14,10 @@ from openpyxl import load_workbook
 
 from shop.accounts.models import Role
 from shop.audit.models import Audit, AuditStatus, CriteriaSet, Verdict
-from shop.audit.report_pdf import build_pdf
-from shop.audit.report_xlsx import build_xlsx, sheet_names
-from shop.audit.reports import (
+from shop.audit.reports.build import build_report
+from shop.audit.reports.pdf import build_pdf
+from shop.audit.reports.periods import (
     PeriodError,
-    build_report,
     date_range,
     half,
     parse_day,
@@ -26,6 +25,7 @@ from shop.audit.reports import (
     quarter,
     whole_year,
 )
+from shop.audit.reports.xlsx import build_xlsx, sheet_names
 from shop.certification.services import withdraw_certificate
 from shop.core.clock import today
 from shop.core.models import utcnow
@@ -258,8 +258,9 @@ def test_sheet_names_are_short_clean_and_unique():
 
 
 def pdf_text(data: bytes) -> str:
-    """The text of an uncompressed fpdf2 PDF (each string decoded once per embedded font subset). DejaVu is embedded as a subset: each glyph is a 2-byte code in the
-    (literal string) of a Tj operator, mapped back to Unicode through the font's ToUnicode CMap."""
+    """The text of an uncompressed fpdf2 PDF (each string decoded once per embedded font subset). DejaVu is
+    embedded as a subset: each glyph is a 2-byte code in the (literal string) of a Tj operator, mapped back to
+    Unicode through the font's ToUnicode CMap."""
     import re
 
     raw = data.decode("latin-1")
@@ -382,7 +383,7 @@ def test_guests_are_sent_to_login(client, officer):
 
 
 def test_pdf_tables_repeat_their_header_on_every_page(app_ctx):
-    from shop.audit.reports import INT, Column, Report, Table
+    from shop.audit.reports.tables import INT, Column, Report, Table
 
     table = Table("long", "Danh sách dài", [Column("Tên điểm bán"), Column("Số lượng", INT)],
                   rows=[[f"Điểm số {i}", i] for i in range(150)], totals=["Tổng", sum(range(150))])

@@ -7,7 +7,7 @@ from bs4 import BeautifulSoup
 
 from shop.accounts.models import Role
 from shop.audit.models import ProgrammeTarget
-from shop.audit.targets import METRICS, TargetError, progress, progress_of, upsert_target
+from shop.audit.targets.services import METRICS, TargetError, progress, progress_of, upsert_target
 from shop.extensions import db
 from shop.seeding.demo import DemoReport
 from shop.seeding.demo_targets import seed_demo_targets

@@ -5,6 +5,7 @@ import pytest
 
 from shop.books.queries import verify_books
 from shop.core.errors import DomainError
+from shop.core.models import utcnow
 from shop.extensions import db
 from shop.inventory import services as inventory
 from shop.orders import services as orders
@@ -30,9 +31,9 @@ def test_a_pickup_order_cannot_be_completed_as_delivered(app_ctx):
     assert order.status == OrderStatus.READY_FOR_PICKUP and verify_books() == []
 
 
-def test_recall_lot_alone_leaves_the_books_straight(app_ctx):
-    """It used to set reserved = 0 without releasing the allocations holding the lot; now it refuses while orders
-    hold the lot (recalls.recall cancels them first)."""
+def test_pulling_a_recalled_lot_alone_leaves_the_books_straight(app_ctx):
+    """The stock side of a recall used to set reserved = 0 without releasing the allocations holding the lot; now
+    it refuses while orders hold the lot (recalls.recall cancels them first)."""
     manager = make_point_manager(email="staff@example.vn")
     point = make_point("DN-TT-01", tier="centre")
     product = make_product(price_vnd=120_000)
@@ -40,10 +41,10 @@ def test_recall_lot_alone_leaves_the_books_straight(app_ctx):
     order = orders.create_order(point, [(product, 2)], fulfilment="pickup", payment_method="pay_at_pickup",
                                 contact=CONTACT)
     db.session.commit()
-    try:
-        inventory.recall_lot(lot, reason="Nhiễm khuẩn", actor=manager)
-        db.session.commit()
-    except DomainError:
-        db.session.rollback()  # a fix may refuse while orders hold the lot
+    lot.recalled_at, lot.recall_reason = utcnow(), "Nhiễm khuẩn"  # as recalls.recall marks it, orders left alone
+    with pytest.raises(DomainError) as refused:
+        inventory.pull_recalled_lot(lot, actor=manager)
+    assert refused.value.code == "lot_held_by_orders"
+    db.session.rollback()
     assert verify_books() == []
     orders.cancel(order, reason="Lô bị thu hồi", actor=manager)  # it used to raise Conflict not_reserved

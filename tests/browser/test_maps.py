@@ -63,5 +63,6 @@ def test_the_compliance_map_shows_an_html_like_name_as_text(page, live_server):
     popup = page.locator("#compliance-map .leaflet-popup-content")
     popup.wait_for()
     assert PAYLOAD in popup.inner_text()
-    assert page.locator("#compliance-map .leaflet-tooltip-pane img, #compliance-map .leaflet-popup-pane img").count() == 0
+    assert page.locator("#compliance-map .leaflet-tooltip-pane img, "
+                        "#compliance-map .leaflet-popup-pane img").count() == 0
     assert dialogs == []

@@ -28,7 +28,8 @@ def build_site(app) -> dict:
         make_stock(centre, wine, staff, lot_code="W1", quantity=5)
         make_user(Role.CUSTOMER, email="khach@example.vn", full_name="Lê Thị Khách")
         db.session.commit()
-        return {"cashews": cashews.id, "cashews_slug": cashews.slug, "wine": wine.id, "wine_slug": wine.slug, "centre": centre.id}
+        return {"cashews": cashews.id, "cashews_slug": cashews.slug, "wine": wine.id, "wine_slug": wine.slug,
+                "centre": centre.id}
 
 
 def add(client, site, product="cashews", quantity="2"):

@@ -104,7 +104,10 @@ def test_the_shipping_fee_follows_the_zone_table_and_is_free_from_the_threshold(
 
 def test_pickup_is_offered_only_where_every_line_is_available(shop):
     day = today()
-    codes = lambda lines: [p.code for p in services.pickup_points_for(lines, day)]
+
+    def codes(lines):
+        return [p.code for p in services.pickup_points_for(lines, day)]
+
     assert codes({shop["cashews"].id: 2}) == ["DN-TT-01", "DN-XL-01"]
     assert codes({shop["cashews"].id: 3}) == ["DN-TT-01"]
     assert codes({shop["cashews"].id: 1, shop["honey"].id: 1}) == ["DN-TT-01"]

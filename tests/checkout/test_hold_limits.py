@@ -55,7 +55,8 @@ def test_a_guest_holds_at_most_three_open_orders_matched_by_phone_or_email(app, 
     assert honey_left(shop) == 7, "the refused order holds nothing"
     # The same phone with another email, or the same email with another phone, is the same buyer.
     assert refused(app, honey, replace(CONTACT, email="other@example.vn")).code == "too_many_open_orders"
-    assert refused(app, honey, replace(CONTACT, phone="+84912345678", email="x@example.vn")).code == "too_many_open_orders"
+    assert refused(app, honey, replace(CONTACT, phone="+84912345678",
+                                       email="x@example.vn")).code == "too_many_open_orders"
     assert refused(app, honey, replace(CONTACT, phone="0987 654 321")).code == "too_many_open_orders"
     # Someone else is not affected.
     place(app, honey, replace(CONTACT, phone="0987 654 321", email="lan@example.vn"))

@@ -9,8 +9,8 @@ from shop.core.clock import today
 from shop.extensions import db
 from shop.inventory import cash
 from shop.inventory.models import CounterSale, PaymentMethod
-from shop.inventory.services import recall_lot, return_counter_sale, sell_at_counter
-from tests.factories import make_product
+from shop.inventory.services import return_counter_sale, sell_at_counter
+from tests.factories import make_product, recall_lot
 from tests.inventory.conftest import receive
 
 TZ = "Asia/Ho_Chi_Minh"
@@ -70,7 +70,7 @@ def test_only_sellable_stock_is_offered_at_the_counter(point, product, manager):
     lot = receive(point, recalled, manager, lot_code="BAD", quantity=4).lot
     withdrawn = make_product(name="Hạt điều sấy giòn", price_vnd=95_000)
     receive(point, withdrawn, manager, lot_code="W1", quantity=4)
-    recall_lot(lot, reason="Nhiễm ẩm", actor=manager)
+    recall_lot(lot, reason="Nhiễm ẩm")
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.product_id == withdrawn.id))
     withdraw_certificate(certificate, decision_no="9/QĐ-UBND", reason="Vi phạm.")
     db.session.commit()

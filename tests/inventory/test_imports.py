@@ -25,9 +25,8 @@ from shop.inventory.imports import (
     stock_rows,
 )
 from shop.inventory.models import AdjustmentReason, Lot, MovementKind, StockLevel, StockMovement
-from shop.inventory.services import recall_lot
 from shop.inventory.spreadsheets import read_table, write_csv, write_xlsx
-from tests.factories import make_point, make_product
+from tests.factories import make_point, make_product, recall_lot
 from tests.inventory.conftest import receive
 
 CASHEW, COFFEE = "8934567890137", "8934567890144"
@@ -286,7 +285,7 @@ def test_whole_numbers_are_read_as_people_write_them(text, expected):
 
 def test_the_stock_export_lists_each_lot_with_what_may_be_sold(shop, point, manager):
     receive(point, shop["coffee"], manager, lot_code="R-1", quantity=4)
-    recall_lot(db.session.scalar(sa.select(Lot).where(Lot.lot_code == "R-1")), reason="Nấm mốc", actor=manager)
+    recall_lot(db.session.scalar(sa.select(Lot).where(Lot.lot_code == "R-1")), reason="Nấm mốc")
     receive(point, shop["coffee"], manager, lot_code="R-2", quantity=3)
     rows = {row[3]: dict(zip(STOCK_HEADERS, row, strict=True)) for row in stock_rows(point)}
     assert set(rows) == {"OLD-1", "R-2"}  # the recalled lot left the shelf

@@ -45,7 +45,8 @@ def test_a_second_receipt_of_the_same_lot_adds_to_the_same_level(point, product,
 def test_a_non_perishable_lot_has_no_expiry(point, product, manager):
     receive(point, product, manager, expires_in_days=None)
     assert db.session.scalar(sa.select(Lot.expiry_date)) is None
-    assert queries.available_quantity(point.id, product.id, today() + timedelta(days=400)) == 10  # a dated lot would be gone
+    # a dated lot would be gone
+    assert queries.available_quantity(point.id, product.id, today() + timedelta(days=400)) == 10
 
 
 @pytest.mark.parametrize("quantity", [0, -3, 2.5, "4", None, True])

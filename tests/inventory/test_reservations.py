@@ -12,14 +12,13 @@ from shop.inventory.models import Lot, MovementKind, StockLevel, StockMovement
 from shop.inventory.services import (
     adjust_stock,
     fulfil_reservation,
-    recall_lot,
     release_reservation,
     reserve_lines,
     reserve_stock,
     sell_at_counter,
 )
 from shop.sales_points.models import SalesPoint
-from tests.factories import make_point, make_product, make_user
+from tests.factories import make_point, make_product, make_user, recall_lot
 from tests.inventory.conftest import receive, run_in_threads
 
 
@@ -31,7 +30,7 @@ def test_reservation_takes_the_lot_that_expires_first_and_skips_recalled_lots(po
     receive(point, product, manager, lot_code="LATE", quantity=5, expires_in_days=200)
     receive(point, product, manager, lot_code="SOON", quantity=2, expires_in_days=20)
     receive(point, product, manager, lot_code="BAD", quantity=9, expires_in_days=5)
-    recall_lot(db.session.scalar(sa.select(Lot).where(Lot.lot_code == "BAD")), reason="Thu hồi", actor=manager)
+    recall_lot(db.session.scalar(sa.select(Lot).where(Lot.lot_code == "BAD")), reason="Thu hồi")
     held = reserve_stock(point, product, 4, reference="DH-0001", actor=manager)
     db.session.commit()
     assert [(level.lot.lot_code, quantity) for level, quantity in held] == [("SOON", 2), ("LATE", 2)]

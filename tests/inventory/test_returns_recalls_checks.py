@@ -13,7 +13,6 @@ from shop.inventory import queries
 from shop.inventory.models import CounterSaleLine, Lot, MovementKind, StockMovement
 from shop.inventory.services import (
     create_transfer,
-    recall_lot,
     receive_transfer,
     reserve_stock,
     return_counter_sale,
@@ -22,7 +21,7 @@ from shop.inventory.services import (
 )
 from shop.sales_points.queries import product_ids_at
 from shop.sales_points.services import change_point_status
-from tests.factories import make_point
+from tests.factories import make_point, recall_lot
 from tests.inventory.conftest import receive
 
 
@@ -98,7 +97,7 @@ def test_a_recall_pulls_the_lot_from_every_point_that_holds_it(point, product, m
     receive(other, product, manager, lot_code="BAD", quantity=7)
     receive(other, product, manager, lot_code="GOOD", quantity=2)
     lot = db.session.scalar(sa.select(Lot).where(Lot.lot_code == "BAD"))
-    movements = recall_lot(lot, reason="Nhiễm khuẩn", actor=manager)
+    movements = recall_lot(lot, reason="Nhiễm khuẩn")
     db.session.commit()
     assert sorted((m.point_id, m.quantity) for m in movements) == sorted([(point.id, -4), (other.id, -7)])
     assert on_hand(point) == {"BAD": 0} and on_hand(other) == {"BAD": 0, "GOOD": 2}
@@ -115,16 +114,16 @@ def test_a_lot_still_held_for_orders_is_not_pulled_alone(point, product, manager
     reserve_stock(point, product, 2, reference="DH-1", actor=manager)
     lot = db.session.scalar(sa.select(Lot).where(Lot.lot_code == "BAD"))
     with pytest.raises(DomainError) as refused:
-        recall_lot(lot, reason="Nhiễm khuẩn", actor=manager)
+        recall_lot(lot, reason="Nhiễm khuẩn")
     assert refused.value.code == "lot_held_by_orders"
 
 
 def test_a_recalled_lot_cannot_be_recalled_twice(point, product, manager):
     receive(point, product, manager, lot_code="BAD", quantity=1)
     lot = db.session.scalar(sa.select(Lot).where(Lot.lot_code == "BAD"))
-    recall_lot(lot, reason="Nhiễm khuẩn", actor=manager)
+    recall_lot(lot, reason="Nhiễm khuẩn")
     with pytest.raises(DomainError) as refused:
-        recall_lot(lot, reason="Lần nữa", actor=manager)
+        recall_lot(lot, reason="Lần nữa")
     assert refused.value.code == "already_recalled"
 
 

@@ -11,10 +11,10 @@ from shop.core.clock import today
 from shop.core.money import format_vnd
 from shop.extensions import db
 from shop.inventory.models import AdjustmentReason, Lot, StockLevel, StockMovement
-from shop.inventory.services import recall_lot, sell_at_counter
+from shop.inventory.services import sell_at_counter
 from shop.sales_points.models import SalesPoint
 from tests.conftest import csrf_token, login, post_form
-from tests.factories import make_product, make_stock, make_user
+from tests.factories import make_product, make_stock, make_user, recall_lot
 from tests.test_accessibility import assert_accessible
 
 PAGES = ["/stock", "/stock?q=hat+dieu&empty=1", "/receipts", "/receipts/new", "/adjustments/new", "/count",
@@ -46,7 +46,8 @@ def page_of(response) -> BeautifulSoup:
 
 
 def receipt(desk, **changes) -> dict:
-    data = {"product": desk.product_id, "lot_code": "L-NEW", "production_date": (today() - timedelta(days=3)).isoformat(),
+    data = {"product": desk.product_id, "lot_code": "L-NEW",
+            "production_date": (today() - timedelta(days=3)).isoformat(),
             "expiry_date": (today() + timedelta(days=90)).isoformat(), "quantity": "24", "unit_cost_vnd": "85000",
             "delivery_note": "PGH-2026-17"}
     data.update(changes)
@@ -178,7 +179,8 @@ def test_a_receipt_needs_a_product_a_lot_and_a_delivery_note(desk):
                          receipt(desk, product="", lot_code="", delivery_note=""))
     assert response.status_code == 400
     page = page_of(response)
-    assert all(page.select_one(f"#{name}")["aria-invalid"] == "true" for name in ("product", "lot_code", "delivery_note"))
+    assert all(page.select_one(f"#{name}")["aria-invalid"] == "true"
+               for name in ("product", "lot_code", "delivery_note"))
 
 
 def test_another_points_code_in_the_url_is_refused(desk):
@@ -232,7 +234,8 @@ def test_a_stock_level_of_another_point_is_not_found(desk):
 
 
 def test_the_adjustment_reasons_are_labelled_not_raw_codes(desk):
-    labels = [o.get_text() for o in page_of(desk.client.get(desk.url("/adjustments/new?lang=vi"))).select("#reason option")]
+    page = page_of(desk.client.get(desk.url("/adjustments/new?lang=vi")))
+    labels = [o.get_text() for o in page.select("#reason option")]
     assert len(labels) == len(AdjustmentReason) + 1 and "damaged" not in labels
 
 
@@ -251,7 +254,8 @@ def test_a_count_records_only_the_differences_of_the_lines_filled_in(desk):
     assert ledger(desk)[-1] == ("adjustment", -2, None, desk.manager_id, "count_correction")
     assert (on_hand(desk, "L-SOON"), on_hand(desk, "L-LATE")) == (4, 10)
     shown = page_of(desk.client.get(response.headers["Location"]))
-    assert [row.select("td")[3].get_text(strip=True) for row in shown.select("#recorded-title ~ div tbody tr")] == ["−2"]
+    assert [row.select("td")[3].get_text(strip=True)
+            for row in shown.select("#recorded-title ~ div tbody tr")] == ["−2"]
 
 
 def test_a_count_that_matches_records_nothing(desk):

@@ -90,7 +90,8 @@ def test_draft_ship_and_receive_with_a_rejection(desk):
     assert ledger(desk, desk.centre_id) == [("transfer_in", 3, number, None), ("transfer_in", 2, number, None)]
     assert ledger(desk, desk.point_id)[-1] == ("return", 1, number, "Móp hộp")
     detail = page_of(desk.client.get(desk.url(f"/transfers/{number}")))
-    assert [cell.get_text(strip=True) for cell in detail.select("tbody tr")[0].find_all("td")][3:] == ["3", "1", "Móp hộp"]
+    assert [cell.get_text(strip=True)
+            for cell in detail.select("tbody tr")[0].find_all("td")][3:] == ["3", "1", "Móp hộp"]
 
 
 def test_receiving_more_than_was_shipped_is_refused(desk):
@@ -113,7 +114,8 @@ def test_a_rejection_needs_a_reason_and_quantities_must_be_numbers(desk):
     url = desk.url(f"/transfers/{number}/receive", code=desk.centre_code)
     assert post(centre, url, {f"accepted_{line}": "3", f"rejected_{line}": "1"}).status_code == 400
     assert post(centre, url, {f"accepted_{line}": "ba", f"rejected_{line}": "1"}).status_code == 400
-    assert post(centre, url, {f"accepted_{line}": "-1", f"rejected_{line}": "5", f"reason_{line}": "x"}).status_code == 400
+    assert post(centre, url, {f"accepted_{line}": "-1", f"rejected_{line}": "5",
+                              f"reason_{line}": "x"}).status_code == 400
     assert status_of(desk, number) == TransferStatus.SHIPPED
 
 

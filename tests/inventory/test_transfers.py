@@ -66,7 +66,7 @@ def test_ship_then_receive_all_moves_the_stock_and_both_ends_see_it_in_transit(c
     assert queries.verify_ledger() == []
     # The received units are sellable at the destination.
     sale = sell_at_counter(point, [(product, 4)], payment_method="cash", actor=manager)
-    assert [(l.lot_code, l.quantity) for l in sale.lines] == [("L1", 4)]
+    assert [(line.lot_code, line.quantity) for line in sale.lines] == [("L1", 4)]
 
 
 def test_rejected_units_go_back_to_the_origin_with_their_reason(centre, point, product, lot, manager):

@@ -134,7 +134,8 @@ def test_overdue_orders_expire_and_release_their_stock(point, product):
     fresh = place(point, product, 1)
     unpaid.hold_until = utcnow() - timedelta(minutes=1)
     expired = services.expire_overdue()
-    assert expired == [unpaid] and unpaid.status == OrderStatus.CANCELLED and fresh.status == OrderStatus.PENDING_PAYMENT
+    assert expired == [unpaid]
+    assert unpaid.status == OrderStatus.CANCELLED and fresh.status == OrderStatus.PENDING_PAYMENT
     assert available(point, product) == 4
     assert events(unpaid)[-1] == "expired"
     # A payment that lands after the expiry is kept for a refund, not lost.

@@ -6,11 +6,11 @@ from shop.accounts.models import Role
 from shop.core.errors import DomainError
 from shop.extensions import db
 from shop.inventory.queries import lot_on_sale_at
-from shop.inventory.services import create_transfer, recall_lot, receive_transfer, ship_transfer
+from shop.inventory.services import create_transfer, receive_transfer, ship_transfer
 from shop.traceability import queries
 from shop.traceability.models import Lot, TraceEvent, TraceEventType
 from shop.traceability.services import record_event
-from tests.factories import make_point, make_point_manager, make_product, make_stock, make_user
+from tests.factories import make_point, make_point_manager, make_product, make_stock, make_user, recall_lot
 
 
 @pytest.fixture

@@ -45,7 +45,8 @@ def test_gtin_parsing_pads_to_14_digits_and_checks_the_digit():
     assert parse_gtin("96385074") == "00000096385074"  # GTIN-8
     assert stored_forms("0" + GTIN13) == ["0" + GTIN13, GTIN13]
     assert gtin14(None) is None and gtin14("123") is None
-    for bad in (GTIN13[:-1] + str((int(GTIN13[-1]) + 1) % 10), "89320000000", "abcdefghijklm", "８９３２０００００００１３"):
+    for bad in (GTIN13[:-1] + str((int(GTIN13[-1]) + 1) % 10), "89320000000", "abcdefghijklm",
+                "８９３２０００００００１３"):
         with pytest.raises(BadGtin):
             parse_gtin(bad)
 

@@ -49,8 +49,9 @@ def test_a_lot_is_created_with_its_dates_and_a_trace_code(product, owner):
     assert lot.lot_code == "L-250301" and lot.status == LotStatus.IN_PRODUCTION and lot.quantity == 800
     assert len(lot.trace_code) == 10 and queries.lot_by_trace_code(lot.trace_code.lower()) is lot
     assert queries.lot_by_gtin_and_code("08932565000039", "L-250301") is lot
-    assert db.session.scalar(sa.select(AuditEntry.action).where(AuditEntry.subject_type == "Lot", AuditEntry.subject_id == lot.id)) == \
-        "traceability.lot_created"
+    action = db.session.scalar(sa.select(AuditEntry.action).where(AuditEntry.subject_type == "Lot",
+                                                                   AuditEntry.subject_id == lot.id))
+    assert action == "traceability.lot_created"
 
 
 def test_a_duplicate_lot_code_of_the_same_product_is_refused(lot, product, owner):
@@ -100,7 +101,8 @@ def test_an_event_with_inputs_and_files_is_recorded(app, lot, owner):
     assert harvest.event_type == TraceEventType.SOURCING and not harvest.automatic
     assert [(i.material, i.quantity, i.unit, i.supplier_lot) for i in harvest.inputs] == \
         [("Mít Thái tươi", Decimal(1200), "kg", "VS-2503")]
-    assert [(a.kind, a.title) for a in harvest.attachments] == [("document", "Kết quả thử nghiệm"), ("photo", "Ảnh vườn")]
+    assert [(a.kind, a.title) for a in harvest.attachments] == \
+        [("document", "Kết quả thử nghiệm"), ("photo", "Ảnh vườn")]
     assert len(uploaded_files(app)) == 2
     assert harvest.place  # an address was given
 

@@ -216,7 +216,8 @@ def test_a_correction_of_another_lots_event_is_not_found(portal):
 
 # --------------------------------------------------------------------------------------------- accessibility
 
-@pytest.mark.parametrize("path", ["", "/lots", "/lots?q=zzz", "/lots/new", "/lots/{lot}", "/lots/{lot}?corrects={event}"])
+@pytest.mark.parametrize("path", ["", "/lots", "/lots?q=zzz", "/lots/new", "/lots/{lot}",
+                                  "/lots/{lot}?corrects={event}"])
 def test_portal_pages_follow_the_accessibility_rules(portal, path):
     from bs4 import BeautifulSoup
 

@@ -1,0 +1,1 @@
+"""The department's compliance dashboard: every point with its verdict, checks and open findings."""

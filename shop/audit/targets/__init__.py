@@ -1,0 +1,1 @@
+"""The provincial programme's targets and the metrics that measure them."""
