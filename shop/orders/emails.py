@@ -27,8 +27,8 @@ from flask_mail import Mail, Message
 from shop.core import admin_units
 from shop.core.database import after_commit
 from shop.core.urls import public_url_for
-from shop.orders.manage_forms import EVENT_LABELS, FULFILMENT_LABELS, PAYMENT_LABELS, STATUS_LABELS
-from shop.orders.models import Order, OrderEvent, OrderStatus
+from shop.orders.manage_forms import EVENT_LABELS
+from shop.orders.models import Fulfilment, Order, OrderEvent, OrderPaymentMethod, OrderStatus
 from shop.orders.services import order_event
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,8 @@ def init_app(app: Flask) -> None:
 
 def template_labels() -> dict:
     """Names the order templates show instead of stored codes (pages and emails alike)."""
-    return {"status_labels": STATUS_LABELS, "fulfilment_labels": FULFILMENT_LABELS,
-            "payment_labels": PAYMENT_LABELS, "event_labels": EVENT_LABELS,
+    return {"status_labels": OrderStatus.labels(), "fulfilment_labels": Fulfilment.labels(),
+            "payment_labels": OrderPaymentMethod.labels(), "event_labels": EVENT_LABELS,
             "ward_name": admin_units.ward_name, "province_name": admin_units.province_name}
 
 

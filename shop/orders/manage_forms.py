@@ -9,20 +9,8 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from shop.core.forms import REQUIRED, OnceKeyForm, WholeNumberField, at_most, required
 from shop.inventory.forms import FormProblems
-from shop.orders.models import Fulfilment, OrderPaymentMethod, OrderStatus
+from shop.orders.models import OrderStatus
 
-STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: _l("Awaiting payment"),
-    OrderStatus.CONFIRMED: _l("Confirmed"),
-    OrderStatus.READY_FOR_PICKUP: _l("Ready for pickup"),
-    OrderStatus.SHIPPED: _l("Shipped"),
-    OrderStatus.COMPLETED: _l("Completed"),
-    OrderStatus.CANCELLED: _l("Cancelled"),
-    OrderStatus.REFUNDED: _l("Refunded"),
-}
-FULFILMENT_LABELS = {Fulfilment.DELIVERY: _l("Delivery"), Fulfilment.PICKUP: _l("Pickup at the point")}
-PAYMENT_LABELS = {OrderPaymentMethod.CARD: _l("Card"), OrderPaymentMethod.CASH_ON_DELIVERY: _l("Cash on delivery"),
-                  OrderPaymentMethod.PAY_AT_PICKUP: _l("Pay at pickup")}
 EVENT_LABELS = {
     "placed": _l("Placed"), "confirmed": _l("Confirmed"), "paid": _l("Paid by card"),
     "payment_failed": _l("Card payment failed"), "paid_after_cancellation": _l("Paid after cancellation"),
@@ -53,7 +41,7 @@ class OrderFilterForm(FlaskForm):
 
     status = SelectField(_l("Status"), default=TO_DO, validate_choice=False, choices=[
         SelectChoice(TO_DO, _l("To do (confirmed, ready, shipped)")),
-        *(SelectChoice(status.value, label) for status, label in STATUS_LABELS.items()),
+        *(SelectChoice(*choice) for choice in OrderStatus.choices()),
         SelectChoice(EVERY_STATUS, _l("Every status")),
     ])
 

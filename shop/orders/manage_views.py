@@ -14,9 +14,6 @@ from shop.extensions import db
 from shop.orders import queries, services
 from shop.orders.manage_forms import (
     EVENT_LABELS,
-    FULFILMENT_LABELS,
-    PAYMENT_LABELS,
-    STATUS_LABELS,
     CancelForm,
     HandOverForm,
     OrderActionForm,
@@ -25,7 +22,7 @@ from shop.orders.manage_forms import (
     refund_form_for,
     statuses_for,
 )
-from shop.orders.models import Order
+from shop.orders.models import Fulfilment, Order, OrderPaymentMethod, OrderStatus
 from shop.orders.transitions import staff_actions
 from shop.payments import services as payments
 from shop.sales_points.access import can_change, point_area_guard, point_from_url
@@ -37,8 +34,8 @@ bp.before_request(point_area_guard)
 
 @bp.context_processor
 def labels():
-    return {"status_labels": STATUS_LABELS, "fulfilment_labels": FULFILMENT_LABELS,
-            "payment_labels": PAYMENT_LABELS, "event_labels": EVENT_LABELS}
+    return {"status_labels": OrderStatus.labels(), "fulfilment_labels": Fulfilment.labels(),
+            "payment_labels": OrderPaymentMethod.labels(), "event_labels": EVENT_LABELS}
 
 
 # ------------------------------------------------------------------------------------------------- reading

@@ -5,35 +5,37 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
 from shop.catalog.models import Product
+from shop.core.enums import LabelledEnum
 from shop.core.models import UTCDateTime, enum_column, utcnow
 from shop.extensions import db
 from shop.inventory.models import StockLevel
 from shop.sales_points.models import SalesPoint
 
 
-class Fulfilment(StrEnum):
-    DELIVERY = "delivery"
-    PICKUP = "pickup"
+class Fulfilment(LabelledEnum):
+    DELIVERY = "delivery", _l("Delivery")
+    PICKUP = "pickup", _l("Pickup at the point")
 
 
-class OrderPaymentMethod(StrEnum):
-    CARD = "card"
-    CASH_ON_DELIVERY = "cash_on_delivery"
-    PAY_AT_PICKUP = "pay_at_pickup"
+class OrderPaymentMethod(LabelledEnum):
+    CARD = "card", _l("Card")
+    CASH_ON_DELIVERY = "cash_on_delivery", _l("Cash on delivery")
+    PAY_AT_PICKUP = "pay_at_pickup", _l("Pay at pickup")
 
 
-class OrderStatus(StrEnum):
-    PENDING_PAYMENT = "pending_payment"
-    CONFIRMED = "confirmed"
-    READY_FOR_PICKUP = "ready_for_pickup"
-    SHIPPED = "shipped"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    REFUNDED = "refunded"
+class OrderStatus(LabelledEnum):
+    PENDING_PAYMENT = "pending_payment", _l("Awaiting payment")
+    CONFIRMED = "confirmed", _l("Confirmed")
+    READY_FOR_PICKUP = "ready_for_pickup", _l("Ready for pickup")
+    SHIPPED = "shipped", _l("Shipped")
+    COMPLETED = "completed", _l("Completed")
+    CANCELLED = "cancelled", _l("Cancelled")
+    REFUNDED = "refunded", _l("Refunded")
 
 
 # The pipeline: every allowed move. Anything else is refused by orders.services.
